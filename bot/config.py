@@ -1,0 +1,155 @@
+"""The bot's settings: one pydantic-settings object, built once at start-up and passed down.
+
+The environment variables named here are the bot's public interface; the README's settings table
+is generated from the field descriptions (a test keeps the two in step).
+
+    settings = load_settings("serve")   # exits 2 listing every problem when something is wrong
+"""
+
+from __future__ import annotations
+
+import sys
+import zoneinfo
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+Mode = Literal["serve", "check", "render", "demo"]
+
+# Which settings each command cannot do without; the rest have defaults or are optional.
+REQUIRED: dict[Mode, tuple[str, ...]] = {
+    "serve": ("slack_bot_token", "slack_signing_secret", "cekura_api_key"),
+    "check": ("slack_bot_token", "cekura_api_key"),
+    "render": ("cekura_api_key",),
+    "demo": (),
+}
+
+
+class Settings(BaseSettings):
+    """Every knob of the bot, read from the environment (or `.env` in development)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr | None = Field(None, description="Bot token (`xoxb-…`) of the Slack app.")
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Signing secret of the Slack app; requests that fail its check are refused."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="App-level token (`xapp-…`). Set: Socket Mode. Unset: HTTP mode on `PORT`."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (any Slack-compatible endpoint)."
+    )
+    cekura_api_key: SecretStr | None = Field(None, description="Cekura API key (`X-CEKURA-API-KEY`).")
+    cekura_base_url: str = Field("https://api.cekura.ai", description="Cekura API base URL.")
+    cekura_app_url: str | None = Field(
+        None, description="Cekura web app URL; when set, messages get an *Open in Cekura* button."
+    )
+    database_url: str = Field(
+        "sqlite:///data/cekura-bot.sqlite",
+        description="SQLAlchemy URL of the database (SQLite file by default; `postgresql+psycopg://…`).",
+    )
+    port: int = Field(3000, ge=1, le=65535, description="HTTP port for `/slack/events` and `/healthz`.")
+    timezone: str = Field("UTC", description="IANA time zone for chart axes and times in messages.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    approvers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Slack user ids (`U…`) and user-group ids (`S…`) who may approve "
+        "edits. Edits are disabled until it is set.",
+    )
+    editors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated user/user-group ids who may propose edits; empty = everyone.",
+    )
+    approvals_channel: str | None = Field(
+        None, description="Channel id where edit requests are posted; unset = the channel they came from."
+    )
+    allow_self_approval: bool = Field(False, description="Whether a requester may approve their own edit.")
+    edit_request_ttl_hours: float = Field(
+        24, gt=0, description="Hours after which a pending edit request expires."
+    )
+    digest_grace_minutes: int = Field(
+        60, ge=0, description="After a restart, missed digests younger than this are sent once, marked late."
+    )
+    digest_max_failures: int = Field(
+        3, ge=1, description="Consecutive failed deliveries after which a digest pauses itself."
+    )
+
+    @field_validator("approvers", "editors", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. UTC, Europe/Berlin)") from exc
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("cekura_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """The configured time zone."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set: the bot connects out instead of listening."""
+        return self.slack_app_token is not None
+
+    def missing_for(self, mode: Mode) -> list[str]:
+        """Problems that keep `mode` from running: required settings that are unset."""
+        return [
+            f"{name.upper()} is not set ({type(self).model_fields[name].description})"
+            for name in REQUIRED[mode]
+            if getattr(self, name) is None
+        ]
+
+
+class SettingsError(Exception):
+    """Settings are missing or invalid; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+def build_settings(mode: Mode, **overrides: object) -> Settings:
+    """Build and check the settings for `mode`, raising SettingsError with every problem at once."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        raise SettingsError(problems) from None
+    problems = settings.missing_for(mode)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def load_settings(mode: Mode) -> Settings:
+    """Settings for a command-line entry point: on any problem print them all and exit with status 2."""
+    try:
+        return build_settings(mode)
+    except SettingsError as exc:
+        print(f"cekura-bot: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

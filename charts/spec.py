@@ -1,0 +1,70 @@
+"""What a chart shows: small frozen, picklable dataclasses (they cross into worker processes).
+
+`charts` turns these into PNG bytes and knows nothing of Slack or Cekura's JSON; the bot maps
+Cekura's widget data onto them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Unit = Literal["", "seconds", "percent", "fraction"]
+"""How values read: plain numbers, durations in seconds, 0–100 percentages, or 0–1 fractions."""
+
+Period = Literal["hour", "day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every chart carries: a title, the filter stamp line and the time zone for time axes."""
+
+    title: str
+    stamp: str = ""
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True)
+class LineChart(Common):
+    """Points over time; a None value is a gap in the line."""
+
+    points: Sequence[tuple[datetime, float | None]] = ()
+    y_label: str = ""
+    unit: Unit = ""
+
+
+@dataclass(frozen=True)
+class BarChart(Common):
+    """One bar per time bucket; the axis label names the aggregation (e.g. 'avg of duration')."""
+
+    buckets: Sequence[tuple[datetime, float | None]] = ()
+    period: Period = "day"
+    y_label: str = ""
+    unit: Unit = ""
+
+
+@dataclass(frozen=True)
+class PieChart(Common):
+    """A distribution: label → value. At most 8 slices are drawn, the rest folded into 'Other'."""
+
+    slices: Sequence[tuple[str, float]] = ()
+
+
+@dataclass(frozen=True)
+class StatCard(Common):
+    """A KPI card: named figures, each with its unit (missing values show as '–')."""
+
+    stats: Mapping[str, float | None] = field(default_factory=dict)
+    units: Mapping[str, Unit] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmptyChart(Common):
+    """The image shown when a widget has no data in the requested range."""
+
+    message: str = "No data in this range"
+
+
+Chart = LineChart | BarChart | PieChart | StatCard | EmptyChart
