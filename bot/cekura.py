@@ -1,0 +1,355 @@
+"""Cekura's dashboards API as one typed client: one httpx.Client, one `_request()`, tenacity retries.
+
+    with CekuraClient(settings.cekura_base_url, settings.cekura_api_key) as cekura:
+        dash = cekura.get_dashboard(12)
+
+Every answer is validated into `bot.cekura_models`; every failure leaves as a `bot.errors` exception.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from importlib import metadata
+from typing import Any, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from bot.cekura_models import (
+    BulkWidgetsResult,
+    Dashboard,
+    DashboardSummary,
+    FilterJSON,
+    Page,
+    Widget,
+    WidgetData,
+)
+from bot.errors import CekuraAuthError, CekuraRejected, NotFound, UpstreamError
+
+log = logging.getLogger("bot.cekura")
+
+M = TypeVar("M", bound=BaseModel)
+Params = Mapping[str, Any] | None
+Target = tuple[str, int] | None  # what a 404 means for this call, e.g. ("dashboard", 12)
+
+_DETAIL_MAX = 300  # a 400's reason is shown in Slack; a runaway body must not flood the message
+# Failures that prove Cekura never saw the request: safe to retry even a create.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _user_agent() -> str:
+    try:
+        return f"cekura-bot/{metadata.version('cekura-bot')}"
+    except metadata.PackageNotFoundError:
+        return "cekura-bot/unknown"
+
+
+class _RetryableStatus(Exception):
+    """A 429/5xx answer, raised inside the retry loop so tenacity treats it like a transport error."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def _is_transient(idempotent: bool, exc: BaseException) -> bool:
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return False  # a base URL without http(s):// is a config mistake; waiting will not fix it
+    if not idempotent:
+        # A timeout or 5xx may arrive after the server committed: repeating a create would duplicate it.
+        rate_limited = isinstance(exc, _RetryableStatus) and exc.response.status_code == 429
+        return rate_limited or isinstance(exc, _NOT_SENT)
+    return isinstance(exc, _RetryableStatus | httpx.TransportError)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a `Retry-After` header asks for (delta-seconds or HTTP-date); None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+class _Wait:
+    """Honour the server's `Retry-After` (capped), else capped exponential backoff with full jitter."""
+
+    def __init__(self, max_wait: float) -> None:
+        self._max_wait = max_wait
+        self._backoff = wait_random_exponential(multiplier=0.25, max=max_wait)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = (
+            _retry_after(exc.response.headers.get("Retry-After"))
+            if isinstance(exc, _RetryableStatus)
+            else None
+        )
+        return min(asked, self._max_wait) if asked is not None else float(self._backoff(state))
+
+
+def _reason(exc: BaseException | None) -> str:
+    """A short, human reason for an UpstreamError or a retry log line."""
+    if isinstance(exc, _RetryableStatus):
+        status = exc.response.status_code
+        return "rate limited (HTTP 429)" if status == 429 else f"HTTP {status}"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused" if "refused" in str(exc).lower() else "could not connect"
+    return "bad base URL" if isinstance(exc, httpx.UnsupportedProtocol) else "connection lost"
+
+
+def _flatten(errors: Any, where: str = "") -> list[str]:
+    """DRF error bodies as `field: message` lines; nested serializer paths are joined with dots."""
+    if isinstance(errors, dict):
+        return [line for key, value in errors.items() for line in _flatten(value, _join(where, key))]
+    if not isinstance(errors, list):
+        text = "" if errors is None else str(errors)
+        return [f"{where}: {text}" if where else text] if text else []
+    words = " ".join(str(item) for item in errors if not isinstance(item, dict | list))
+    lines = [f"{where}: {words}" if where else words] if words else []
+    for index, item in enumerate(errors):
+        if isinstance(item, dict | list):
+            lines += _flatten(item, _join(where, index))
+    return lines
+
+
+def _join(where: str, key: Any) -> str:
+    # DRF files errors that belong to no single field under these keys; naming them would only confuse.
+    if key in ("non_field_errors", "detail"):
+        return where
+    return f"{where}.{key}" if where else str(key)
+
+
+def _rejection_detail(response: httpx.Response) -> str:
+    """Cekura's reason for a 4xx: `detail` when given, else the field errors in plain words."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    text = (
+        detail if isinstance(detail, str) else "; ".join(_flatten(body))
+    ) or f"HTTP {response.status_code}"
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
+
+
+class CekuraClient:
+    """Usage: with CekuraClient(base_url, api_key) as cekura: dash = cekura.get_dashboard(12)"""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr | str,
+        *,
+        timeout: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+        max_attempts: int = 5,
+        max_wait: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_connections: int = 32,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        # The key lives only in the httpx client's headers, never on self: no repr or log line can show it.
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"X-CEKURA-API-KEY": key, "User-Agent": _user_agent()},
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+        self._max_attempts = max_attempts
+        self._wait = _Wait(max_wait)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"CekuraClient(base_url={str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def list_dashboards(self, project_id: int | None = None) -> list[DashboardSummary]:
+        """Every dashboard (of one project, when given), across all pages."""
+        params = {"project_id": project_id} if project_id is not None else None
+        return self._all_pages("GET", "/dashboards/dashboards/", DashboardSummary, params)
+
+    def get_dashboard(self, dashboard_id: int) -> Dashboard:
+        """One dashboard with its widgets."""
+        url = f"/dashboards/dashboards/{dashboard_id}/"
+        return self._request("GET", url, Dashboard, target=("dashboard", dashboard_id))
+
+    def patch_dashboard(self, dashboard_id: int, changes: Mapping[str, Any]) -> Dashboard:
+        """Change a dashboard's name, project or filters; returns the dashboard as saved."""
+        url = f"/dashboards/dashboards/{dashboard_id}/"
+        # Retried like a read: the same PATCH body sets the same state, so a repeat is harmless.
+        return self._request("PATCH", url, Dashboard, body=dict(changes), target=("dashboard", dashboard_id))
+
+    def bulk_widgets(
+        self,
+        dashboard_id: int,
+        *,
+        create: Sequence[Mapping[str, Any]] = (),
+        update: Sequence[Mapping[str, Any]] = (),
+        delete: Sequence[int] = (),
+    ) -> BulkWidgetsResult:
+        """Create, update and delete widgets of one dashboard in a single transaction."""
+        body = {"create": [*map(dict, create)], "update": [*map(dict, update)], "delete": [*delete]}
+        url = f"/dashboards/dashboards/{dashboard_id}/bulk_widgets/"
+        # Updates and deletes set the same state when repeated, so 5xx/timeouts are retried. Creates are
+        # not idempotent (repeating one whose answer was lost duplicates widgets), so a call with creates
+        # retries only failures that prove Cekura never saw it (connect errors, 429).
+        target = ("dashboard", dashboard_id)
+        return self._request("POST", url, BulkWidgetsResult, body=body, target=target, idempotent=not create)
+
+    def get_widget(self, widget_id: int) -> Widget:
+        """One widget."""
+        return self._request("GET", f"/dashboards/widgets/{widget_id}/", Widget, target=("widget", widget_id))
+
+    def list_widgets(self, dashboard_id: int | None = None) -> list[Widget]:
+        """Every widget (of one dashboard, when given), across all pages."""
+        params = {"dashboard_id": dashboard_id} if dashboard_id is not None else None
+        return self._all_pages("GET", "/dashboards/widgets/", Widget, params)
+
+    def patch_widget(self, widget_id: int, changes: Mapping[str, Any]) -> Widget:
+        """Change a widget; returns the widget as saved."""
+        url = f"/dashboards/widgets/{widget_id}/"
+        # Retried like a read: the same PATCH body sets the same state, so a repeat is harmless.
+        return self._request("PATCH", url, Widget, body=dict(changes), target=("widget", widget_id))
+
+    def bulk_data(
+        self, widget_ids: Sequence[int], filters: FilterJSON | None = None, *, page_size: int | None = None
+    ) -> list[WidgetData]:
+        """Chart data for many widgets at once (read-only POST), following every page."""
+        if not widget_ids:
+            return []
+        body: dict[str, Any] = {"widget_ids": list(widget_ids)}
+        if filters is not None:
+            body["filters"] = filters
+        params = {"page_size": page_size} if page_size is not None else None
+        return self._all_pages("POST", "/dashboards/widgets/bulk_data/", WidgetData, params, body)
+
+    def widget_data(self, widget_id: int, filters: FilterJSON | None = None) -> WidgetData:
+        """Chart data for one saved widget; `filters` overrides for this request only."""
+        params = {"filters": json.dumps(filters, separators=(",", ":"))} if filters is not None else None
+        url = f"/dashboards/widgets/{widget_id}/data/"
+        return self._request("GET", url, WidgetData, params=params, target=("widget", widget_id))
+
+    def preview_data(self, config: Mapping[str, Any]) -> WidgetData:
+        """Chart data for an unsaved widget configuration (read-only POST)."""
+        return self._request("POST", "/dashboards/widgets/preview_data/", WidgetData, body=dict(config))
+
+    def _all_pages(self, method: str, url: str, item: type[M], params: Params, body: Any = None) -> list[M]:
+        """Walk the `next` links as given, re-sending the same body (bulk_data pages are POSTs)."""
+        items: list[M] = []
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url is not None:
+            seen.add(next_url)
+            page = self._request(method, next_url, Page, params=params, body=body)
+            items += [self._validate(item, result, method, next_url) for result in page.results]
+            params = None  # the server's `next` already carries the query
+            if page.next is not None and page.next in seen:
+                raise self._give_up(method, page.next, "pagination loop")
+            next_url = page.next
+        return items
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        model: type[M],
+        *,
+        params: Params = None,
+        body: Any = None,
+        target: Target = None,
+        idempotent: bool = True,
+    ) -> M:
+        """The choke point: send with retries, map failures to `bot.errors`, validate into `model`."""
+        retrying = Retrying(
+            sleep=self._sleep,
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(partial(_is_transient, idempotent)),
+            before_sleep=partial(self._log_retry, method, url),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._send, method, url, params, body)
+        except (_RetryableStatus, httpx.TransportError) as exc:
+            raise self._give_up(method, url, _reason(exc)) from exc
+        try:
+            response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            status = response.status_code
+            log.info("Cekura %s %s -> HTTP %d", method, _path(url), status)
+            if status in (401, 403):
+                raise CekuraAuthError(status) from exc
+            if status == 404 and target is not None:
+                raise NotFound(*target) from exc
+            if 400 <= status < 500:
+                raise CekuraRejected(_rejection_detail(response)) from exc
+            raise self._give_up(method, url, f"unexpected HTTP {status}") from exc
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise self._give_up(method, url, "unexpected response", "body is not JSON") from exc
+        return self._validate(model, data, method, url)
+
+    def _send(self, method: str, url: str, params: Params, body: Any) -> httpx.Response:
+        response = self._http.request(method, url, params=params, json=body)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _RetryableStatus(response)
+        return response
+
+    def _validate(self, model: type[M], data: Any, method: str, url: str) -> M:
+        try:
+            return model.model_validate(data)
+        except ValueError as exc:
+            summary = " ".join(str(exc).split())[:500]  # the body can be large; the first errors say enough
+            raise self._give_up(method, url, "unexpected response", f"{model.__name__}: {summary}") from exc
+
+    def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        attempt = f"{state.attempt_number}/{self._max_attempts}"
+        log.warning(
+            "Cekura %s %s: %s; attempt %s, retrying in %.2fs", method, _path(url), _reason(exc), attempt, wait
+        )
+
+    def _give_up(self, method: str, url: str, reason: str, details: str = "") -> UpstreamError:
+        error = UpstreamError("Cekura", reason)
+        more = f" ({details})" if details else ""
+        log.error(
+            "Cekura %s %s failed: %s%s [reference %s]", method, _path(url), reason, more, error.reference
+        )
+        return error
+
+
+def _path(url: str) -> str:
+    # Logs name the path only: the query can hold long filter JSON and adds nothing to a diagnosis.
+    return httpx.URL(url).path

@@ -1,0 +1,94 @@
+"""The bot's long-lived parts, built once from the settings and passed to every listener.
+
+    deps = build_deps(settings)
+    app = create_app(settings, deps)
+    ...
+    deps.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.cekura import CekuraClient
+from bot.config import Settings
+from bot.dashboards import DashboardService
+from bot.render_pool import RenderPool
+from bot.slack_post import SlackPoster
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """A WebClient for the configured Slack, retrying connection errors, 5xx and 429 (Retry-After)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=30,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=4),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass
+class Deps:
+    """Everything a listener or job needs; owns the pools and clients and closes them."""
+
+    settings: Settings
+    cekura: CekuraClient
+    slack: WebClient
+    renderer: RenderPool
+    io: ThreadPoolExecutor
+    jobs: ThreadPoolExecutor
+    poster: SlackPoster
+    service: DashboardService
+    clock: Clock = utc_now
+
+    def close(self) -> None:
+        """Stop the pools and close the clients."""
+        self.jobs.shutdown(wait=True, cancel_futures=False)
+        self.io.shutdown(wait=True)
+        self.renderer.close()
+        self.poster.close()
+        self.cekura.close()
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    render_workers: int | None = None,
+    clock: Clock = utc_now,
+    cekura: CekuraClient | None = None,
+    slack: WebClient | None = None,
+) -> Deps:
+    """Build the clients and pools for `settings` (render_workers=0 renders in-thread, for tests)."""
+    key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
+    cekura = cekura or CekuraClient(settings.cekura_base_url, key)
+    slack = slack or slack_client(settings)
+    # Jobs wait on I/O and on the render pool, so they are threads; I/O fan-out gets its own pool
+    # so a job waiting on its uploads can never starve them.
+    jobs = ThreadPoolExecutor(max_workers=24, thread_name_prefix="job")
+    io = ThreadPoolExecutor(max_workers=48, thread_name_prefix="io")
+    renderer = RenderPool(render_workers)
+    service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
+    poster = SlackPoster(slack, io)
+    return Deps(settings, cekura, slack, renderer, io, jobs, poster, service, clock)

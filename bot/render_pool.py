@@ -1,0 +1,83 @@
+"""Chart rendering on every core: a warm pool of worker processes.
+
+matplotlib holds the GIL while it draws, so threads do not help; processes do. Workers come from a
+forkserver that has already imported matplotlib (fork after threads is unsafe, spawn is slow), and
+`warm()` draws one chart of each kind in every worker so the first real request is fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from charts import render, warm_up
+from charts.spec import Chart
+
+log = logging.getLogger(__name__)
+RENDER_TIMEOUT_S = 60.0
+
+
+class RenderPool:
+    """Render charts to PNG bytes in worker processes; `workers=0` renders in the calling thread."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = self._new_executor() if self.workers else None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["charts", "matplotlib.backends.backend_agg"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    def warm(self) -> None:
+        """Start every worker and draw one chart of each kind in it."""
+        if self._executor is None:
+            warm_up()
+            return
+        futures = [self._executor.submit(warm_up) for _ in range(self.workers)]
+        for future in futures:
+            future.result(timeout=RENDER_TIMEOUT_S)
+
+    def render_all(self, charts: Sequence[Chart]) -> list[bytes | BaseException]:
+        """PNG bytes for each chart, in order; a chart that failed yields its exception instead."""
+        if self._executor is None:
+            return [self._render_here(chart) for chart in charts]
+        with self._lock:
+            executor = self._executor
+        futures: list[Future[bytes]] = [executor.submit(render, chart) for chart in charts]
+        results: list[bytes | BaseException] = []
+        for future in futures:
+            try:
+                results.append(future.result(timeout=RENDER_TIMEOUT_S))
+            except BrokenProcessPool as exc:
+                # A worker died (out of memory, killed): replace the pool so the next request works.
+                self._replace(executor)
+                results.append(exc)
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    @staticmethod
+    def _render_here(chart: Chart) -> bytes | BaseException:
+        try:
+            return render(chart)
+        except Exception as exc:
+            return exc
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is broken:
+                log.error("render worker died; starting a new render pool")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,214 @@
+"""Posting chart messages to Slack: PNGs attached to one message, uploaded concurrently.
+
+Slack's upload flow has three steps (get an upload URL per file, POST the bytes, complete once for
+all files, which shares them as one message carrying our blocks). slack_sdk's `files_upload_v2`
+does the first two one file after another; here they run side by side. Slack fails past about 14
+files in one message, so charts go 10 to a message and the rest continue in the first one's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from bot.errors import SlackDeliveryError, UpstreamError
+
+log = logging.getLogger(__name__)
+FILES_PER_MESSAGE = 10
+_T = TypeVar("_T")
+SlackBlock = dict[str, Any]
+
+NOT_IN_CHANNEL = (
+    "I can't post in this channel because I'm not a member, and I can't join it myself (it is private "
+    "or a direct message). Invite me with `/invite @cekura`, then try again."
+)
+ARCHIVED = "This channel is archived, so nothing can be posted in it."
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """One PNG to attach."""
+
+    filename: str
+    title: str
+    content: bytes
+
+
+def _retryable_upload(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and (
+        exc.response.status_code == 429 or exc.response.status_code >= 500
+    )
+
+
+class SlackPoster:
+    """Posts messages and chart files through one WebClient (which carries the 429 retry handlers)."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        io: Executor,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        share_wait_s: float = 10.0,
+    ) -> None:
+        self.client = client
+        self.io = io
+        self.sleep = sleep
+        self.share_wait_s = share_wait_s
+        self._http = httpx.Client(timeout=60.0)
+
+    def post_charts(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: Sequence[SlackBlock],
+        files: Sequence[ChartFile],
+        more_text: Callable[[int, int], str] = lambda first, last: f"Charts {first}–{last}",
+    ) -> str | None:
+        """Post `blocks` with the first 10 files as one message, the rest in its thread.
+
+        Returns the message ts when it was needed (and so learned), else None: Slack shares files
+        asynchronously and learning the ts costs polling.
+        """
+        return self._joining(channel, lambda: self._post_batches(channel, text, blocks, files, more_text))
+
+    def post_message(
+        self, channel: str, *, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None = None
+    ) -> str:
+        """A plain chat.postMessage; returns the message ts."""
+        return self._joining(channel, lambda: self._post_text(channel, text, blocks, thread_ts))
+
+    def _post_text(
+        self, channel: str, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None
+    ) -> str:
+        response = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=list(blocks), thread_ts=thread_ts
+        )
+        return str(response["ts"])
+
+    def _post_batches(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[SlackBlock],
+        files: Sequence[ChartFile],
+        more_text: Callable[[int, int], str],
+    ) -> str | None:
+        if not files:
+            return self._post_text(channel, text, blocks, None)
+        first = self._upload(files[:FILES_PER_MESSAGE])
+        self._complete(channel, first, blocks=blocks, thread_ts=None, comment=None)
+        if len(files) <= FILES_PER_MESSAGE:
+            return None  # no thread needed, so don't spend a files.info call on the ts
+        parent_ts = self._share_ts(channel, first[0][0])
+        for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
+            batch = files[start : start + FILES_PER_MESSAGE]
+            uploaded = self._upload(batch)
+            comment = more_text(start + 1, start + len(batch))
+            self._complete(channel, uploaded, blocks=None, thread_ts=parent_ts, comment=comment)
+        return parent_ts
+
+    def _upload(self, files: Sequence[ChartFile]) -> list[tuple[str, str]]:
+        """Steps 1–2 for every file at once; returns (file_id, title) pairs in order."""
+        return list(self.io.map(self._upload_one, files))
+
+    def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
+        ticket = self.client.files_getUploadURLExternal(filename=chart.filename, length=len(chart.content))
+        url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
+        # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy.
+        for attempt in Retrying(
+            retry=retry_if_exception(_retryable_upload),
+            wait=wait_random_exponential(multiplier=0.2, max=4),
+            stop=stop_after_attempt(4),
+            sleep=self.sleep,
+            reraise=True,
+        ):
+            with attempt:
+                response = self._http.post(
+                    url, content=chart.content, headers={"Content-Type": "image/png"}
+                )
+                response.raise_for_status()
+        return file_id, chart.title
+
+    def _complete(
+        self,
+        channel: str,
+        uploaded: Sequence[tuple[str, str]],
+        *,
+        blocks: Sequence[SlackBlock] | None,
+        thread_ts: str | None,
+        comment: str | None,
+    ) -> None:
+        extra: dict[str, Any] = {"blocks": json.dumps(list(blocks))} if blocks else {}
+        self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title} for file_id, title in uploaded],
+            channel_id=channel,
+            thread_ts=thread_ts,
+            initial_comment=comment,
+            **extra,
+        )
+
+    def _share_ts(self, channel: str, file_id: str) -> str:
+        """The ts of the message a file was shared in; Slack shares asynchronously, so poll."""
+        deadline = time.monotonic() + self.share_wait_s
+        delay = 0.1
+        while True:
+            info = self.client.files_info(file=file_id)
+            shares = info["file"].get("shares") or {}
+            for scope in ("public", "private"):
+                entries = (shares.get(scope) or {}).get(channel) or []
+                if entries:
+                    return str(entries[0]["ts"])
+            if time.monotonic() > deadline:
+                raise UpstreamError("Slack", "the chart message did not appear in time")
+            self.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _joining(self, channel: str, post: Callable[[], _T]) -> _T:
+        """Run `post`; if the bot is not in a public channel, join it once and post again."""
+        try:
+            return post()
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", ""))
+            if code != "not_in_channel":
+                raise _delivery_error(exc) from exc
+        try:
+            self.client.conversations_join(channel=channel)
+        except SlackApiError as exc:
+            log.info("could not join %s: %s", channel, exc.response.get("error"))
+            raise SlackDeliveryError("not_in_channel", NOT_IN_CHANNEL) from exc
+        log.info("joined public channel %s to post", channel)
+        try:
+            return post()
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from exc
+
+    def close(self) -> None:
+        """Release the upload HTTP client."""
+        self._http.close()
+
+
+def _delivery_error(exc: SlackApiError) -> Exception:
+    code = str(exc.response.get("error", "unknown_error"))
+    if code == "not_in_channel":
+        return SlackDeliveryError(code, NOT_IN_CHANNEL)
+    if code == "is_archived":
+        return SlackDeliveryError(code, ARCHIVED)
+    if code in ("ratelimited", "internal_error", "fatal_error", "service_unavailable"):
+        return UpstreamError("Slack", code)
+    if code == "channel_not_found":
+        return SlackDeliveryError(code, "I can't see this channel. Invite me with `/invite @cekura` and try again.")
+    return SlackDeliveryError(code, f"Slack refused the post ({code}).")

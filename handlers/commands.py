@@ -1,0 +1,62 @@
+"""The `/cekura` listener: ack within Slack's 3 s with an answer or a receipt, then do the slow work."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.errors import UserError
+from handlers import dashboard, messages
+from handlers.errors import run_reporting, user_message
+from handlers.router import COMMAND, Invocation, Reply, Router, Subcommand
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def help_command(deps: Deps, inv: Invocation) -> Reply:
+    """`/cekura help`: usage built from the command table."""
+    text = ROUTER.help_text()
+    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+
+
+HELP = Subcommand("help", "", "show this help", help_command, aliases=("?", "usage"))
+ROUTER = Router([*dashboard.COMMANDS, HELP])
+
+
+def answer(deps: Deps, text: str, inv: Invocation) -> Reply:
+    """The immediate reply to a slash command's text (help for empty text, an error for bad input)."""
+    if not text.strip():
+        return help_command(deps, inv)
+    try:
+        match = ROUTER.match(text)
+        return match.command.handle(deps, Invocation(inv.user_id, inv.channel_id, match.args, inv.respond, inv.trigger_id))
+    except UserError as exc:
+        return Reply(str(exc), blocks=messages.user_error(exc))
+
+
+def register(app: App, deps: Deps) -> None:
+    """Listen for `/cekura`."""
+
+    @app.command(COMMAND)
+    def on_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        inv = Invocation(
+            user_id=str(body.get("user_id", "")),
+            channel_id=str(body.get("channel_id", "")),
+            args=str(body.get("text") or ""),
+            respond=respond,
+            trigger_id=str(body.get("trigger_id", "")),
+        )
+        try:
+            reply = answer(deps, inv.args, inv)
+        except Exception as exc:  # never leave Slack without an answer
+            text, blocks = user_message(exc)
+            ack(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        ack(text=reply.text, blocks=reply.blocks, response_type="in_channel" if reply.in_channel else "ephemeral")
+        if reply.work is not None:
+            deps.jobs.submit(run_reporting, reply.work, respond, inv.args.split(" ", 1)[0] or "command")

@@ -1,0 +1,127 @@
+"""One slash command, a table of sub-commands: matching, and the help text built from the same table.
+
+Each feature contributes a list of `Subcommand`s; the router tries the longest words first (so
+`digest add` wins over `digest`), and anything it cannot match gets the usage back.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import UserError
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+COMMAND = "/cekura"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who typed what, where; `args` is the text after the sub-command's words."""
+
+    user_id: str
+    channel_id: str
+    args: str
+    respond: Callable[..., Any]
+    trigger_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers at once (ephemeral, in the ack), and the slow work to run after it."""
+
+    text: str
+    blocks: list[dict[str, object]] | None = None
+    work: Callable[[], None] | None = None
+    in_channel: bool = False
+
+
+Handler = Callable[["Deps", Invocation], Reply]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A row of the command table."""
+
+    words: str
+    args: str
+    summary: str
+    handle: Handler
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+    examples: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def usage(self) -> str:
+        """`/cekura dashboard <id> [since 7d]`."""
+        return f"{COMMAND} {self.words} {self.args}".rstrip()
+
+
+@dataclass(frozen=True)
+class Match:
+    """The sub-command a text matched and the rest of the text."""
+
+    command: Subcommand
+    args: str
+
+
+class Router:
+    """Matches slash-command text against the table."""
+
+    def __init__(self, commands: Sequence[Subcommand]) -> None:
+        self.commands = list(commands)
+        names = [(name.split(), cmd) for cmd in self.commands for name in (cmd.words, *cmd.aliases)]
+        self._names = sorted(names, key=lambda pair: -len(pair[0]))
+
+    def match(self, text: str) -> Match:
+        """The matching sub-command, or a UserError that says what was wrong and shows the usage."""
+        tokens = text.split()
+        lowered = [t.lower() for t in tokens]
+        for words, command in self._names:
+            if lowered[: len(words)] == words:
+                return Match(command, _after_words(text, len(words)))
+        raise UserError(self._unknown(tokens[0] if tokens else ""), usage=self.help_text())
+
+    def find(self, words: str) -> Subcommand:
+        """The sub-command with exactly these words (for usage lines in error messages)."""
+        return next(c for c in self.commands if c.words == words)
+
+    def _unknown(self, word: str) -> str:
+        known = sorted({w.split()[0] for c in self.commands for w in (c.words, *c.aliases)})
+        guess = difflib.get_close_matches(word.lower(), known, n=1)
+        hint = f' Did you mean `{guess[0]}`?' if guess else ""
+        return f'I don\'t know the command "{word}".{hint}'
+
+    def help_text(self) -> str:
+        """Usage of every sub-command, built from the table so it cannot drift."""
+        lines = [f"*{COMMAND}* — Cekura dashboards in Slack"]
+        for command in self.commands:
+            aliases = f" (also `{'`, `'.join(command.aliases)}`)" if command.aliases else ""
+            lines.append(f"• `{command.usage}` — {command.summary}{aliases}")
+        examples = [e for c in self.commands for e in c.examples]
+        if examples:
+            lines.append("*Examples*")
+            lines.extend(f"• `{COMMAND} {e}`" for e in examples)
+        return "\n".join(lines)
+
+
+def _after_words(text: str, count: int) -> str:
+    rest = text.strip()
+    for _ in range(count):
+        parts = rest.split(None, 1)
+        rest = parts[1] if len(parts) > 1 else ""
+    return rest.strip()
+
+
+def parse_id(args: str, kind: str, usage: str) -> tuple[int, str]:
+    """The leading numeric id of `args` and the rest; a clear UserError otherwise."""
+    parts = args.split(None, 1)
+    if not parts:
+        raise UserError(f"Which {kind}? Give its number, e.g. `{usage}`.", usage=usage)
+    word = parts[0].lstrip("#")
+    if not word.isdigit() or int(word) <= 0 or len(word) > 12:
+        raise UserError(f'"{parts[0]}" is not a {kind} id: ids are whole numbers, e.g. 12.', usage=usage)
+    return int(word), parts[1] if len(parts) > 1 else ""
