@@ -8,13 +8,13 @@ is generated from the field descriptions (a test keeps the two in step).
 
 from __future__ import annotations
 
+import os
 import sys
 import zoneinfo
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["serve", "check", "render", "demo"]
 
@@ -54,36 +54,6 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="HTTP port for `/slack/events` and `/healthz`.")
     timezone: str = Field("UTC", description="IANA time zone for chart axes and times in messages.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
-    approvers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated Slack user ids (`U…`) and user-group ids (`S…`) who may approve "
-        "edits. Edits are disabled until it is set.",
-    )
-    editors: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated user/user-group ids who may propose edits; empty = everyone.",
-    )
-    approvals_channel: str | None = Field(
-        None, description="Channel id where edit requests are posted; unset = the channel they came from."
-    )
-    allow_self_approval: bool = Field(False, description="Whether a requester may approve their own edit.")
-    edit_request_ttl_hours: float = Field(
-        24, gt=0, description="Hours after which a pending edit request expires."
-    )
-    digest_grace_minutes: int = Field(
-        60, ge=0, description="After a restart, missed digests younger than this are sent once, marked late."
-    )
-    digest_max_failures: int = Field(
-        3, ge=1, description="Consecutive failed deliveries after which a digest pauses itself."
-    )
-
-    @field_validator("approvers", "editors", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -139,6 +109,13 @@ def build_settings(mode: Mode, **overrides: object) -> Settings:
             f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
             for err in exc.errors(include_url=False, include_input=False)
         ]
+        # Also name the required settings that are missing, so one run shows every problem.
+        invalid = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        problems += [
+            f"{name.upper()} is not set ({Settings.model_fields[name].description})"
+            for name in REQUIRED[mode]
+            if name not in invalid and overrides.get(name) is None and not os.environ.get(name.upper())
+        ]
         raise SettingsError(problems) from None
     problems = settings.missing_for(mode)
     if problems:
@@ -153,3 +130,13 @@ def load_settings(mode: Mode) -> Settings:
     except SettingsError as exc:
         print(f"cekura-bot: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the fields (a test keeps the README in step)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = "—" if default in (None, []) else f"`{default}`"
+        rows.append(f"| `{name.upper()}` | {shown} | {info.description} |")
+    return "\n".join(rows)

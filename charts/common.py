@@ -6,19 +6,23 @@ between threads or left behind in a long-running worker.
 
 from __future__ import annotations
 
-import io
+import struct
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, fontManager, get_font
 
-from charts.spec import Common
+from charts.format import axis_formatter, axis_locator
+from charts.spec import Common, Unit
 
 DPI = 100
 WIDTH_IN = 12.8
@@ -44,18 +48,14 @@ VALUE_PT = 14.0
 _PRIMARY = "DejaVu Sans"
 # Fonts that can draw CJK, used as fallbacks only when installed (matplotlib falls back per glyph).
 _CJK_FALLBACKS = (
-    "Noto Sans CJK JP",
-    "Noto Sans CJK SC",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK KR",
+    *(f"Noto Sans CJK {r}" for r in ("JP", "SC", "TC", "KR")),
     "Source Han Sans",
     "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
 )
 _MISSING_GLYPH = "□"
 _ELLIPSIS = "…"
 _LINE_SPACING = 1.25
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @lru_cache(maxsize=1)
@@ -80,10 +80,13 @@ def safe_text(text: str, *, bold: bool = False) -> str:
     covered = _coverage(bold)
     out: list[str] = []
     for char in " ".join(text.split()):
+        category = unicodedata.category(char)
+        if category in ("Cf", "Cc") or "\ufe00" <= char <= "\ufe0f":
+            continue  # joiners, direction marks, variation selectors: they glue an emoji, never draw
         if ord(char) in covered:
             out.append(char)
-        elif unicodedata.category(char) in ("Cf", "Cc", "Mn", "Me", "Sk") or char == "\ufe0f":
-            continue  # joiners, variation selectors, skin tones: invisible parts of a drawn glyph
+        elif category in ("Mn", "Me", "Sk"):
+            continue  # an undrawable accent or skin tone on a glyph already replaced
         elif not out or out[-1] != _MISSING_GLYPH:
             out.append(_MISSING_GLYPH)
     return "".join(out)
@@ -96,13 +99,21 @@ def font(size: float, *, bold: bool = False) -> FontProperties:
 
 def text_width(renderer: RendererAgg, text: str, prop: FontProperties) -> float:
     """How wide `text` draws, in pixels."""
-    width, _, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)
+    width, _, _ = renderer.get_text_width_height_descent(text, prop, ismath=False)  # type: ignore[no-untyped-call]
     return float(width)
+
+
+def surely_fits(text: str, prop: FontProperties, max_px: float) -> bool:
+    """Whether `text` surely fits without laying it out (~0.5 ms a call; most labels are short).
+
+    No printable ASCII glyph of DejaVu Sans is wider than 1.11 em (bold 'W'), so a bound will do.
+    """
+    return len(text) * 1.12 * prop.get_size_in_points() * DPI / 72 <= max_px and text.isascii()
 
 
 def ellipsize(renderer: RendererAgg, text: str, prop: FontProperties, max_px: float) -> str:
     """`text`, cut and ended with '…' if it is wider than `max_px`."""
-    if text_width(renderer, text, prop) <= max_px:
+    if surely_fits(text, prop, max_px) or text_width(renderer, text, prop) <= max_px:
         return text
     low, high = 0, len(text)  # invariant: text[:low] + "…" fits
     while low < high:
@@ -118,6 +129,8 @@ def fit_lines(
     renderer: RendererAgg, text: str, prop: FontProperties, max_px: float, max_lines: int = 2
 ) -> list[str]:
     """`text` wrapped at spaces into lines of at most `max_px`, the last one ellipsized if needed."""
+    if surely_fits(text, prop, max_px) or text_width(renderer, text, prop) <= max_px:
+        return [text] if text else []
     lines: list[str] = []
     current = ""
     words = text.split(" ")
@@ -144,7 +157,7 @@ def zone(name: str) -> tzinfo:
     """The IANA zone `name`; an unknown or malformed name falls back to UTC rather than failing the chart."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 
@@ -171,38 +184,49 @@ class Frame:
         return pixels / float(self.fig.bbox.height)
 
 
-def _line_px(size: float) -> float:
+def line_px(size: float) -> float:
+    """The height of one line of text at `size` points, in pixels."""
     return size * _LINE_SPACING * DPI / 72
+
+
+def _text_block(frame: Frame, text: str, prop: FontProperties, y: float, va: str, color: str) -> int:
+    """Draw `text` at the left margin, wrapped into at most two lines; return how many lines it took."""
+    usable = float(frame.fig.bbox.width) - 2 * MARGIN_PX
+    lines = fit_lines(frame.renderer, safe_text(text, bold=prop.get_weight() == "bold"), prop, usable)
+    if lines:
+        frame.fig.text(
+            frame.px_x(MARGIN_PX),
+            y,
+            "\n".join(lines),
+            fontproperties=prop,
+            ha="left",
+            va=va,
+            color=color,
+            linespacing=_LINE_SPACING,
+            parse_math=False,
+        )
+    return len(lines)
 
 
 def new_frame(chart: Common, height_in: float = HEIGHT_IN) -> Frame:
     """A white figure with the chart's title (≤ 2 lines) at the top and its grey stamp at the bottom."""
     fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()  # the same renderer draws later, so measuring costs nothing extra
-    width_px, height_px = float(fig.bbox.width), float(fig.bbox.height)
-    usable = width_px - 2 * MARGIN_PX
-    x = MARGIN_PX / width_px
-
-    title_prop = font(TITLE_PT, bold=True)
-    title = fit_lines(renderer, safe_text(chart.title, bold=True), title_prop, usable)
-    top_px = MARGIN_PX * 0.8
-    if title:
-        fig.text(x, 1 - top_px / height_px, "\n".join(title), fontproperties=title_prop, color=INK,
-                 va="top", ha="left", linespacing=_LINE_SPACING, parse_math=False)  # fmt: skip
-        top_px += len(title) * _line_px(TITLE_PT)
-
-    stamp_prop = font(STAMP_PT)
-    stamp = fit_lines(renderer, safe_text(chart.stamp), stamp_prop, usable)
-    bottom_px = MARGIN_PX * 0.6
-    if stamp:
-        fig.text(x, bottom_px / height_px, "\n".join(stamp), fontproperties=stamp_prop, color=MUTED,
-                 va="bottom", ha="left", linespacing=_LINE_SPACING, parse_math=False)  # fmt: skip
-        bottom_px += len(stamp) * _line_px(STAMP_PT)
-    return Frame(fig, renderer, 1 - top_px / height_px, bottom_px / height_px)
+    # The canvas keeps this renderer for the final draw, so measuring text with it costs nothing extra.
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+    height = float(fig.bbox.height)
+    top_px, bottom_px = MARGIN_PX * 0.8, MARGIN_PX * 0.6
+    # A provisional frame (the whole height) to draw the title and stamp into and measure them.
+    whole = Frame(fig, renderer, 1.0, 0.0)
+    top_px += line_px(TITLE_PT) * _text_block(
+        whole, chart.title, font(TITLE_PT, bold=True), 1 - top_px / height, "top", INK
+    )
+    bottom_px += line_px(STAMP_PT) * _text_block(
+        whole, chart.stamp, font(STAMP_PT), bottom_px / height, "bottom", MUTED
+    )
+    return Frame(fig, renderer, 1 - top_px / height, bottom_px / height)
 
 
-def style_axes(ax: Axes, *, grid: str = "y") -> None:
+def style_axes(ax: Axes, *, grid: Literal["x", "y", "both"] = "y") -> None:
     """The shared axes look: light grid behind the data, no top/right spines, large grey ticks."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -216,16 +240,70 @@ def style_axes(ax: Axes, *, grid: str = "y") -> None:
         offset.set_color(MUTED)
 
 
-def set_ylabel(ax: Axes, label: str) -> None:
-    """A grey value-axis label, drawn literally (a '$' in it is not mathtext)."""
-    if label:
-        ax.set_ylabel(safe_text(label), fontproperties=font(LABEL_PT), color=MUTED, labelpad=10, parse_math=False)
+def place_axes(frame: Frame, ax: Axes, *, unit: Unit, y_label: str, bottom_px: float) -> None:
+    """Format the value axis in `unit`, fit the left margin to its widest tick, and label it above the axis.
+
+    The label sits horizontally over the axis (not rotated along it) so it stays readable when shrunk.
+    Call it after plotting: the ticks depend on the data limits.
+    """
+    ax.yaxis.set_major_locator(axis_locator(unit))
+    formatter = axis_formatter(unit)
+    ax.yaxis.set_major_formatter(formatter)
+    low, high = sorted(ax.get_ylim())
+    ticks = [t for t in ax.yaxis.get_majorticklocs() if low <= t <= high]
+    prop = font(TICK_PT)
+    widest = max(
+        (text_width(frame.renderer, label, prop) for label in formatter.format_ticks(ticks)), default=0
+    )
+    top_px = 22.0
+    if y_label:
+        label_prop = font(LABEL_PT)
+        top = frame.top - frame.px_y(8)
+        text = ellipsize(frame.renderer, safe_text(y_label), label_prop, float(frame.fig.bbox.width) / 2)
+        frame.fig.text(
+            frame.px_x(MARGIN_PX),
+            top,
+            text,
+            fontproperties=label_prop,
+            color=MUTED,
+            va="top",
+            ha="left",
+            parse_math=False,
+        )
+        top_px += line_px(LABEL_PT)
+    frame.fig.subplots_adjust(
+        left=frame.px_x(MARGIN_PX + widest + 14),
+        right=1 - frame.px_x(MARGIN_PX + 8),
+        top=frame.top - frame.px_y(top_px),
+        bottom=frame.bottom + frame.px_y(bottom_px),
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    """An RGB uint8 image (height × width × 3) as PNG bytes: 'Up' filter, zlib level 1.
+
+    Pillow's PNG path tries every filter on every row and keeps the alpha channel, which costs
+    ~3× the time of this for an opaque, flat-coloured chart; the file is about the same size.
+    """
+    height, width, _ = rgb.shape
+    flat = rgb.reshape(height, width * 3)
+    rows = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    rows[:, 0] = 2  # filter type "Up": each byte minus the one above it (mod 256)
+    rows[0, 0] = 0
+    rows[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    idat = zlib.compress(rows.data, 1)  # the contiguous buffer itself: no copy to bytes first
+    return _PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
 def to_png(fig: Figure) -> bytes:
-    """Draw once and encode as PNG with fast compression (charts are flat colour, so size stays small)."""
-    buffer = io.BytesIO()
+    """Draw the figure once and encode it (the figure is opaque white, so alpha is dropped)."""
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
-    canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    canvas.draw()  # type: ignore[no-untyped-call]
+    return encode_png(np.asarray(canvas.buffer_rgba())[:, :, :3])  # type: ignore[no-untyped-call]

@@ -1,7 +1,7 @@
 """Numbers for people: `human_number` for labels and figures, `axis_formatter`/`axis_locator` for axes.
 
-    >>> human_number(1234), human_number(125, "seconds"), human_number(0.92, "fraction")
-    ('1.2k', '2m 05s', '92 %')
+>>> human_number(1234), human_number(125, "seconds"), human_number(0.92, "fraction")
+('1.2k', '2m 05s', '92 %')
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class _AxisFormatter(Formatter):
         self._suffix = ""
         self._digits = 0
 
-    def set_locs(self, locs: Sequence[float]) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         """Choose the shared scale and decimals for the ticks about to be labelled."""
         super().set_locs(locs)
         finite = [float(v) for v in locs if math.isfinite(v)]
@@ -147,10 +147,10 @@ class _AxisFormatter(Formatter):
 
 
 def _duration_tick(seconds: float) -> str:
-    """A compact duration for a tick placed by `_DurationLocator`: '30 s', '5m', '1h 30m', '2d'."""
+    """A compact duration for a tick placed by `_DurationLocator`: '30s', '5m', '1h 30m', '2d'."""
     sign, size = ("-" if seconds < 0 else ""), abs(seconds)
     if size < 60:
-        return f"{sign}{_trim(f'{size:.2f}')} s" if size else "0"
+        return f"{sign}{_trim(f'{size:.2f}')}s" if size else "0"
     if size < 3600:
         minutes, secs = divmod(round(size), 60)
         return f"{sign}{minutes}m" + (f" {secs:02d}s" if secs else "")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import math
+import sys
+from datetime import UTC, datetime
 
 import numpy as np
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 
-from charts.common import ACCENT, INK, TICK_PT, as_utc, font, new_frame, set_ylabel, style_axes, to_png, zone
+from charts.common import ACCENT, INK, TICK_PT, as_utc, font, new_frame, place_axes, style_axes, to_png, zone
 from charts.empty import render_empty
-from charts.format import axis_formatter, axis_locator
 from charts.spec import EmptyChart, LineChart
 
 # Above this many points markers turn the line into a smear (and cost time); below, they show each call.
 MAX_MARKED_POINTS = 200
-_LEFT_PX, _RIGHT_PX, _TOP_GAP_PX, _BOTTOM_PX = 120.0, 36.0, 18.0, 64.0
+_BOTTOM_PX = 64.0  # room for the tick labels and the date offset line under them
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Day numbers without a leading zero ("Nov 3"); Windows' C library spells the flag differently.
+_DAY = "%#d" if sys.platform == "win32" else "%-d"
 
 
 def _value(value: float | None) -> float:
@@ -29,23 +33,24 @@ def render_line(chart: LineChart) -> bytes:
     finite = np.isfinite(y)
     if not finite.any():
         return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
-    x = np.asarray(date2num([moment for moment, _ in points]), dtype=float)
+    # Epoch seconds → matplotlib day numbers in one vectorised step (date2num loops in Python).
+    x = np.array([moment.timestamp() for moment, _ in points]) / 86400.0 + date2num(_EPOCH)  # type: ignore[no-untyped-call]
 
     frame = new_frame(chart)
     fig = frame.fig
     ax = fig.add_subplot()
-    fig.subplots_adjust(
-        left=frame.px_x(_LEFT_PX if chart.y_label else _LEFT_PX - 30),
-        right=1 - frame.px_x(_RIGHT_PX),
-        top=frame.top - frame.px_y(_TOP_GAP_PX),
-        bottom=frame.bottom + frame.px_y(_BOTTOM_PX),
-    )
     style_axes(ax)
-
-    if len(points) <= MAX_MARKED_POINTS:
-        ax.plot(x, y, color=ACCENT, linewidth=2.5, marker="o", markersize=5.5, solid_capstyle="round")
-    else:
-        ax.plot(x, y, color=ACCENT, linewidth=2.0, solid_joinstyle="round")
+    marked = len(points) <= MAX_MARKED_POINTS
+    ax.plot(
+        x,
+        y,
+        color=ACCENT,
+        linewidth=2.5 if marked else 1.8,
+        marker="o" if marked else "",
+        markersize=5.5,
+        solid_joinstyle="round",
+    )
+    if not marked:
         # A point with gaps on both sides draws no segment, so show it as a dot or it would vanish.
         before = np.concatenate(([False], finite[:-1]))
         after = np.concatenate((finite[1:], [False]))
@@ -54,19 +59,18 @@ def render_line(chart: LineChart) -> bytes:
             ax.plot(x[lonely], y[lonely], linestyle="none", marker="o", markersize=3.5, color=ACCENT)
 
     tz = zone(chart.tz)
-    locator = AutoDateLocator(tz=tz, minticks=3, maxticks=8)
-    formatter = ConciseDateFormatter(
+    locator = AutoDateLocator(tz=tz, minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    formatter = ConciseDateFormatter(  # type: ignore[no-untyped-call]
         locator,
         tz=tz,
-        formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"],
-        offset_formats=["", "%Y", "%b %Y", "%b %d, %Y", "%b %d, %Y", "%b %d, %Y %H:%M"],
+        formats=["%Y", "%b", f"%b {_DAY}", "%H:%M", "%H:%M", "%S.%f"],
+        offset_formats=["", "%Y", "%b %Y", f"%b {_DAY}, %Y", f"%b {_DAY}, %Y", f"%b {_DAY}, %Y %H:%M"],
+        zero_formats=["", "%Y", f"%b {_DAY}", f"%b {_DAY}", "%H:%M", "%H:%M"],
     )
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(formatter)
-    ax.yaxis.set_major_locator(axis_locator(chart.unit))
-    ax.yaxis.set_major_formatter(axis_formatter(chart.unit))
     ax.margins(x=0.01, y=0.08)
     ax.xaxis.get_offset_text().set_fontproperties(font(TICK_PT * 0.85))
     ax.xaxis.get_offset_text().set_color(INK)
-    set_ylabel(ax, chart.y_label)
+    place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=_BOTTOM_PX)
     return to_png(fig)

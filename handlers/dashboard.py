@@ -86,7 +86,7 @@ def dashboards_command(deps: Deps, inv: Invocation) -> Reply:
 
     def work() -> None:
         found = deps.service.list_dashboards()
-        inv.respond(text=f"{len(found)} dashboards", blocks=messages.dashboards_list(found))
+        inv.respond(text=f"{len(found)} dashboards", blocks=messages.dashboards_list(found), response_type="ephemeral")
 
     return Reply(":mag: Looking up your dashboards…", work=work)
 

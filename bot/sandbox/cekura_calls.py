@@ -42,7 +42,14 @@ TOPICS = (
     "配送",
     "Kündigung",
 )
-DROPOFF_POINTS = ("greeting", "identity_verification", "intent_capture", "troubleshooting", "payment", "closing")
+DROPOFF_POINTS = (
+    "greeting",
+    "identity_verification",
+    "intent_capture",
+    "troubleshooting",
+    "payment",
+    "closing",
+)
 
 # Calls per UTC hour: a US-heavy support line with a smaller European morning.
 _WEEKDAY_HOURS = (3, 2, 1, 1, 1, 1, 2, 4, 8, 11, 12, 12, 13, 15, 17, 18, 18, 17, 15, 13, 10, 8, 6, 4)
@@ -60,7 +67,7 @@ _LATENCY_BASE = {"us-east": 760.0, "us-west": 820.0, "eu-central": 910.0, "ap-so
 _DURATION_MU = {1: 5.0, 2: 4.6, 3: 5.3}
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)  # ~0.5 MB a day: enough for the 36-day window and a moving clock
 def day_calls(seed: int, day: date) -> tuple[Call, ...]:
     """Every call of one UTC day (the whole day, also when it is today), in time order."""
     rng = random.Random(f"{seed}-{day.isoformat()}")

@@ -55,7 +55,7 @@ def display_name(name: str | None, metric: int | None) -> str:
         return name[len("metadata.") :].replace("_", " ").capitalize()
     if name in PLOT_FIELDS:
         return PLOT_FIELDS[name][1]
-    return "Overview" if not name else name
+    return name or "Overview"
 
 
 def plotted_value(call: Call, name: str, metric: int | None) -> Any:
@@ -206,7 +206,7 @@ def envelope(widget: dict[str, Any], data: list[dict[str, Any]] | dict[str, Any]
 class DataEngine:
     """Filters calls and computes widget data, with bounded caches shared by all request threads."""
 
-    def __init__(self, seed: int, *, max_entries: int = 512) -> None:
+    def __init__(self, seed: int, *, max_entries: int = 256) -> None:
         self.seed = seed
         self._max = max_entries
         self._lock = threading.Lock()
@@ -230,7 +230,7 @@ class DataEngine:
     def matching(self, effective: dict[str, Any] | None, now: datetime, key: str | None = None) -> list[Call]:
         """Calls up to `now` that satisfy the filter, in time order."""
         key = key or json.dumps(effective or {}, sort_keys=True, ensure_ascii=False) + now.isoformat()
-        found = self._get(self._matches, key)
+        found: list[Call] | None = self._get(self._matches, key)
         if found is None:
             start, end = time_window(effective, now)
             keep = compile_filter(effective, now)

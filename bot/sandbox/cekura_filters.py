@@ -160,8 +160,9 @@ def _same_row(children: list[dict[str, Any]], now: datetime) -> Predicate:
             row_tests.append(lambda row, test=test, name=name: test(row_value(row, name)))  # type: ignore[misc]
         else:
             call_tests.append(compile_filter(child, now))
-    return lambda call: all(part(call) for part in call_tests) and _any_row(
-        call, lambda row: all(part(row) for part in row_tests)
+    return lambda call: (
+        all(part(call) for part in call_tests)
+        and _any_row(call, lambda row: all(part(row) for part in row_tests))
     )
 
 
@@ -201,6 +202,9 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 
 def _ordered(actual: Any, expected: Any, compare: Callable[[Any, Any], bool]) -> bool:
     if actual is None or expected is None or isinstance(actual, bool):
+        return False
+    if isinstance(actual, str) and not isinstance(expected, str):
+        # "rude" >= 500 is no match, not a comparison of "rude" with "500".
         return False
     expected = _like(actual, expected)
     try:

@@ -70,6 +70,7 @@ class Harness:
     def stop(self) -> None:
         """Stop the bot first (letting running jobs finish), then the sandboxes."""
         self.server.stop()
+        self.driver.close()
         self.deps.close()
         self.slack.stop()
         self.cekura.stop()

@@ -27,7 +27,9 @@ def _length(value: Any, limit: int, what: str, ptr: str, *, required: bool = Fal
     return []
 
 
-def _text(obj: Any, limit: int, what: str, ptr: str, *, plain: bool = False, required: bool = True) -> list[str]:
+def _text(
+    obj: Any, limit: int, what: str, ptr: str, *, plain: bool = False, required: bool = True
+) -> list[str]:
     """Check a text composition object: its type and the length of its `text`."""
     if obj is None:
         return [f"{what} is required [json-pointer:{ptr}]"] if required else []
@@ -136,7 +138,8 @@ def view_errors(view: Any) -> list[str]:
         errors += _text(view.get("title"), 24, "modal title", "/view/title", plain=True)
         errors += _text(view.get("submit"), 24, "modal submit", "/view/submit", plain=True, required=False)
         errors += _text(view.get("close"), 24, "modal close", "/view/close", plain=True, required=False)
-        blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+        blocks = view.get("blocks")
+        blocks = blocks if isinstance(blocks, list) else []
         has_input = any(isinstance(b, dict) and b.get("type") == "input" for b in blocks)
         if has_input and "submit" not in view:
             errors.append("a modal with input blocks needs submit [json-pointer:/view/submit]")

@@ -145,7 +145,8 @@ def conversations_open(state: SlackState, p: Params) -> dict[str, Any]:
         if user not in state.users:
             raise SlackError("user_not_found")
     channel = state.open_dm(users)
-    return {"channel": channel.to_json(state.bot_user_id) if p.get("return_im") else {"id": channel.id}}
+    full = p.text("return_im") not in (None, "0", "false", "False")
+    return {"channel": channel.to_json(state.bot_user_id) if full else {"id": channel.id}}
 
 
 def users_info(state: SlackState, p: Params) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class User:
     is_bot: bool = False
 
     def to_json(self, team_id: str) -> dict[str, Any]:
-        """The `user` object of users.info; tz_label/tz_offset follow the zone's rules today."""
+        """The `user` object of users.info; tz_offset follows the zone today, tz_label is its abbreviation."""
         now = datetime.now(ZoneInfo(self.tz))
         offset = now.utcoffset()
         return {
@@ -151,21 +151,50 @@ class Ephemeral:
     thread_ts: str | None = None
 
 
-@dataclass
-class ResponsePost:
-    """One POST to a response_url."""
+class ResponsePost(dict[str, Any]):
+    """One POST to a response_url: the JSON exactly as posted (so `post["text"]` works), plus attributes.
 
-    url: str
-    text: str | None
-    blocks: list[dict[str, Any]] | None
-    response_type: str | None
-    replace_original: bool
-    delete_original: bool
-    thread_ts: str | None
-    channel: str | None = None
-    user: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
-    at: float = field(default_factory=time.monotonic)
+    The attributes `text`, `blocks`, `response_type`, `replace_original`, `delete_original` and
+    `thread_ts` read the payload with Slack's defaults; `url`, `channel`, `user` and `at` say
+    where and when it was posted (channel/user as bound by the driver, else None).
+    """
+
+    def __init__(self, payload: dict[str, Any], *, url: str, channel: str | None, user: str | None) -> None:
+        super().__init__(payload)
+        self.url = url
+        self.channel = channel
+        self.user = user
+        self.at = time.monotonic()
+
+    @property
+    def text(self) -> str | None:
+        """The `text` field."""
+        return self.get("text")
+
+    @property
+    def blocks(self) -> list[dict[str, Any]] | None:
+        """The `blocks` field."""
+        return self.get("blocks")
+
+    @property
+    def response_type(self) -> str | None:
+        """`ephemeral`, `in_channel`, or None (Slack then treats it as ephemeral)."""
+        return self.get("response_type")
+
+    @property
+    def replace_original(self) -> bool:
+        """Whether the post replaces the message the interaction came from."""
+        return bool(self.get("replace_original", False))
+
+    @property
+    def delete_original(self) -> bool:
+        """Whether the post deletes the message the interaction came from."""
+        return bool(self.get("delete_original", False))
+
+    @property
+    def thread_ts(self) -> str | None:
+        """The `thread_ts` field."""
+        return self.get("thread_ts")
 
 
 @dataclass

@@ -93,13 +93,13 @@ class SlackState:
         self.bot_user_id = bot_user_id
         # one re-entrant lock around every request: the HTTP server is threaded
         self.lock = threading.RLock()
-        self.trigger_ttl = 3.0
-        self.response_url_uses = 5
-        self.response_url_ttl = 30 * 60.0
         self._seed()
 
     def _seed(self) -> None:
-        """(Re)build the starting workspace and empty every record."""
+        """(Re)build the starting workspace, empty every record and restore Slack's time limits."""
+        self.trigger_ttl = 3.0
+        self.response_url_uses = 5
+        self.response_url_ttl = 30 * 60.0
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
         self.usergroups: dict[str, list[str]] = {"S_APPROVERS": ["U_CAROL"]}
@@ -109,7 +109,8 @@ class SlackState:
         self.files: dict[str, UploadedFile] = {}
         self.views: list[ViewRecord] = []
         self.open_views: dict[str, dict[str, Any]] = {}
-        self.view_stacks: dict[str, list[str]] = {}
+        self.view_stacks: dict[str, list[str]] = {}  # user → modal stack (view ids)
+        self.view_users: dict[str, str] = {}  # view id → user
         self.triggers: dict[str, tuple[str, float, bool]] = {}  # id → (user, issued, used)
         self.hooks: dict[str, tuple[float, int, str | None, str | None]] = {}  # token → (t, uses, ch, user)
         self.recorded: list[RecordedCall] = []

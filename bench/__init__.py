@@ -1,0 +1,1 @@
+"""Benchmarks and their baselines (the only place pyplot may be imported)."""
