@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
@@ -62,6 +64,27 @@ class Deps:
     poster: SlackPoster
     service: DashboardService
     clock: Clock = utc_now
+    _running: set[Future[Any]] = field(default_factory=set)
+    _running_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run slow work (after an ack) on the job pool, keeping track of it until it ends."""
+        future = self.jobs.submit(fn, *args)
+        with self._running_lock:
+            self._running.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._running_lock:
+            self._running.discard(future)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is running (tests and shutdown); False if some are still running."""
+        with self._running_lock:
+            running = list(self._running)
+        _, not_done = wait(running, timeout=timeout)
+        return not not_done
 
     def close(self) -> None:
         """Stop the pools and close the clients."""

@@ -78,7 +78,9 @@ def to_view(widget: Widget, data: WidgetData, *, stamp: str, tz: str) -> WidgetV
     rows = data.data if isinstance(data.data, list) else []
     if kind == "stat" and isinstance(data.data, dict) and data.data:
         stats = {str(k): _number(v) for k, v in data.data.items()}
-        return WidgetView(widget.id, title, StatCard(title, stamp, tz, stats, STAT_UNITS), _stat_figure(stats))
+        if any(v for v in stats.values()):  # all zero or missing: no calls in the range
+            card = StatCard(title, stamp, tz, stats, STAT_UNITS)
+            return WidgetView(widget.id, title, card, _stat_figure(stats))
     if kind == "line":
         points = [(t, _number(r.get("value"))) for r in rows if (t := _time(r.get("timestamp")))]
         points.sort(key=lambda p: p[0])

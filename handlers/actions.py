@@ -50,7 +50,7 @@ def register(app: App, deps: Deps) -> None:
             post = dashboard.post_widget if kind == "widget" else dashboard.post_dashboard
             post(deps, object_id, query, channel, user)
 
-        deps.jobs.submit(run_reporting, work, respond, "chart button")
+        deps.submit(run_reporting, work, respond, "chart button")
 
     @app.action(ChartActions.OPEN_IN_CEKURA.value)
     def on_open(ack: Ack) -> None:

@@ -59,4 +59,4 @@ def register(app: App, deps: Deps) -> None:
             return
         ack(text=reply.text, blocks=reply.blocks, response_type="in_channel" if reply.in_channel else "ephemeral")
         if reply.work is not None:
-            deps.jobs.submit(run_reporting, reply.work, respond, inv.args.split(" ", 1)[0] or "command")
+            deps.submit(run_reporting, reply.work, respond, inv.args.split(" ", 1)[0] or "command")

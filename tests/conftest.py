@@ -35,6 +35,7 @@ def h(bot_harness: object) -> object:
     from bot.sandbox.harness import Harness
 
     assert isinstance(bot_harness, Harness)
+    assert bot_harness.deps.wait_idle(60), "jobs of an earlier test are still running"
     bot_harness.cekura.reset()
     bot_harness.slack.reset()
     return bot_harness

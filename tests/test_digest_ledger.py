@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,11 +18,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import alembic_config, make_engine, migrate, session_factory
-from bot.digests import DeliveryLedger, DigestNotFound, DigestStore, Subscription, parse_schedule
+from bot.digests import (
+    DeliveryLedger,
+    DigestNotFound,
+    DigestStore,
+    Subscription,
+    parse_schedule,
+    slots_between,
+)
 from bot.digests.tables import DeliveryState
 from bot.errors import UserError
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2025, 6, 2, 6, 0, tzinfo=UTC)  # a Monday, 08:00 in Berlin
 
 
@@ -37,23 +47,22 @@ class Clock:
         return self.now
 
 
-def _postgres_database() -> Iterator[Engine]:
-    """A database of its own for this test run, dropped afterwards."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"digests_{uuid.uuid4().hex[:12]}"
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A URL whose connections work in a schema of this test run's own, dropped afterwards."""
+    schema = f"digests_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
         pytest.skip(f"PostgreSQL is not answering on 127.0.0.1:5432: {exc}")
-    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
     try:
-        yield engine
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
@@ -61,14 +70,13 @@ def _postgres_database() -> Iterator[Engine]:
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A migrated database per backend, shared by this module's tests."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('digests')}/bot.db")
-        migrate(engine)
-        yield engine
-        engine.dispose()
+        url = f"sqlite:///{tmp_path_factory.mktemp('digests')}/bot.db"
     else:
-        for engine in _postgres_database():
-            migrate(engine)
-            yield engine
+        url = request.getfixturevalue("pg_url")
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -95,9 +103,17 @@ def ledger(factory: sessionmaker[Session], clock: Clock) -> DeliveryLedger:
     return DeliveryLedger(factory, clock, stale_after=timedelta(minutes=10), max_attempts=3)
 
 
-def _add(store: DigestStore, schedule: str = "daily 09:00", channel: str = "C1", **kw: object) -> Subscription:
-    return store.add(channel=channel, dashboard_id=12, schedule=parse_schedule(schedule), tz="Europe/Berlin",
-                     owner="U1", **kw)  # type: ignore[arg-type]
+def _add(
+    store: DigestStore, schedule: str = "daily 09:00", channel: str = "C1", **kw: object
+) -> Subscription:
+    return store.add(
+        channel=channel,
+        dashboard_id=12,
+        schedule=parse_schedule(schedule),
+        tz="Europe/Berlin",
+        owner="U1",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _race(claims: list[Callable[[], bool]]) -> list[bool]:
@@ -133,14 +149,24 @@ def test_add_get_list_edit_remove(store: DigestStore, clock: Clock) -> None:
     first = _add(store, "weekdays 09:00", since="24h", where_text="status = failed", skip_if_empty=True)
     second = _add(store, "hourly", channel="C2")
     assert store.get(first.id) == first
-    assert (first.schedule.text, first.tz, first.since, first.skip_if_empty) == ("weekdays 09:00", "Europe/Berlin",
-                                                                               "24h", True)
+    assert (first.schedule.text, first.tz, first.since, first.skip_if_empty) == (
+        "weekdays 09:00",
+        "Europe/Berlin",
+        "24h",
+        True,
+    )
     assert [s.id for s in store.list()] == [first.id, second.id]
     assert [s.id for s in store.list("C2")] == [second.id]
     clock.advance(hours=1)
-    edited = store.update(first.id, schedule=parse_schedule("daily 07:00"), tz="america/new_york", where_text=None)
-    assert (edited.schedule.text, edited.tz, edited.where_text, edited.since) == ("daily 07:00", "America/New_York",
-                                                                                 None, "24h")
+    edited = store.update(
+        first.id, schedule=parse_schedule("daily 07:00"), tz="america/new_york", where_text=None
+    )
+    assert (edited.schedule.text, edited.tz, edited.where_text, edited.since) == (
+        "daily 07:00",
+        "America/New_York",
+        None,
+        "24h",
+    )
     assert edited.updated_at == T0 + timedelta(hours=1) and edited.created_at == T0
     assert store.remove(second.id).channel == "C2"
     assert store.get(second.id) is None
@@ -152,7 +178,13 @@ def test_add_get_list_edit_remove(store: DigestStore, clock: Clock) -> None:
 
 def test_bad_zone_or_since_stores_nothing(store: DigestStore) -> None:
     with pytest.raises(UserError, match="did you mean Europe/Berlin"):
-        store.add(channel="C1", dashboard_id=1, schedule=parse_schedule("daily 09:00"), tz="Europe/Berln", owner="U1")
+        store.add(
+            channel="C1",
+            dashboard_id=1,
+            schedule=parse_schedule("daily 09:00"),
+            tz="Europe/Berln",
+            owner="U1",
+        )
     with pytest.raises(UserError, match="not a duration"):
         _add(store, since="yesterday")
     assert store.list() == []
@@ -211,27 +243,31 @@ def test_twenty_threads_claim_one_slot_exactly_once(store: DigestStore, ledger: 
     sub = _add(store)
     for hour in range(3):
         slot = T0 + timedelta(hours=hour)
-        wins = _race([lambda w=f"w{i}": ledger.claim(sub.id, slot, w) for i in range(20)])
+        wins = _race([lambda w=f"w{i}", slot=slot: ledger.claim(sub.id, slot, w) for i in range(20)])
         assert wins.count(True) == 1
 
 
 @pytest.mark.postgres
-def test_two_engines_on_postgres_claim_exactly_once(
-    engine: Engine, store: DigestStore, clock: Clock
-) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("two engines on one SQLite file is the SQLite case above")
-    other = make_engine(engine.url.render_as_string(hide_password=False))
+def test_two_engines_on_postgres_claim_exactly_once(pg_url: str) -> None:
+    engines = [make_engine(pg_url), make_engine(pg_url)]  # as two bot processes would have
     try:
-        ledgers = [DeliveryLedger(session_factory(e), clock) for e in (engine, other)]
-        sub = _add(store, "hourly")
+        migrate(engines[0])
+        clock = Clock(T0)
+        ledgers = [DeliveryLedger(session_factory(e), clock) for e in engines]
+        sub = _add(DigestStore(session_factory(engines[1]), clock), "hourly", channel="C-two-engines")
         for hour in range(5):
             slot = T0 + timedelta(hours=hour)
-            wins = _race([lambda i=i: ledgers[i % 2].claim(sub.id, slot, f"p{i % 2}-t{i}") for i in range(20)])
+            wins = _race(
+                [
+                    lambda i=i, slot=slot: ledgers[i % 2].claim(sub.id, slot, f"p{i % 2}-t{i}")
+                    for i in range(20)
+                ]
+            )
             assert wins.count(True) == 1
             assert ledgers[1].get(sub.id, slot).attempts == 1  # type: ignore[union-attr]
     finally:
-        other.dispose()
+        for engine in engines:
+            engine.dispose()
 
 
 def test_a_killed_workers_claim_is_taken_over_once_it_is_stale(
@@ -253,13 +289,61 @@ def test_a_killed_workers_claim_is_taken_over_once_it_is_stale(
     assert ledger.mark_sent(sub.id, slot, "1.2", worker=row.claimed_by)
 
 
+KILLED_WORKER = """
+import sys, time
+from bot.db import make_engine, session_factory
+from bot.digests import DeliveryLedger
+from bot.reldate import parse_iso
+ledger = DeliveryLedger(session_factory(make_engine(sys.argv[1])))
+print(ledger.claim(int(sys.argv[2]), parse_iso(sys.argv[3]), "doomed"), flush=True)
+time.sleep(60)  # "rendering" — killed here, before mark_sent
+"""
+
+
+def test_a_process_killed_mid_delivery_is_retried_after_restart(
+    engine: Engine, store: DigestStore, tmp_path: Path
+) -> None:
+    sub = _add(store, "hourly")
+    now = datetime.now(UTC)
+    slot = slots_between(sub.schedule, sub.tz, now - timedelta(hours=1), now)[-1]
+    url = engine.url.render_as_string(hide_password=False)
+    script = tmp_path / "worker.py"
+    script.write_text(KILLED_WORKER)
+    worker = subprocess.Popen(
+        [sys.executable, str(script), url, str(sub.id), slot.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "True"
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stdout.close()  # type: ignore[union-attr]
+    restarted = Clock(now)
+    ledger = DeliveryLedger(session_factory(engine), restarted, stale_after=timedelta(minutes=10))
+    assert not ledger.claim(sub.id, slot, "restarted")  # too fresh to call the worker dead
+    restarted.advance(minutes=11)
+    [stale] = ledger.stale_claims(restarted(), timedelta(minutes=10))
+    assert (stale.subscription_id, stale.claimed_by) == (sub.id, "doomed")
+    [due] = ledger.due_slots([sub], restarted(), timedelta(hours=2))
+    assert (due.slot, due.late) == (slot, True)
+    assert ledger.claim(sub.id, due.slot, "restarted", late=due.late)
+    assert ledger.mark_sent(sub.id, due.slot, "99.1", worker="restarted")
+
+
 def test_failed_slots_are_retried_until_attempts_run_out(store: DigestStore, ledger: DeliveryLedger) -> None:
     sub = _add(store)
     for attempt in (1, 2, 3):
         assert ledger.claim(sub.id, T0, f"w{attempt}")
         assert ledger.mark_failed(sub.id, T0, f"slack down {attempt}")
     row = ledger.get(sub.id, T0)
-    assert row is not None and (row.state, row.attempts, row.error) == (DeliveryState.FAILED, 3, "slack down 3")
+    assert row is not None and (row.state, row.attempts, row.error) == (
+        DeliveryState.FAILED,
+        3,
+        "slack down 3",
+    )
     assert not ledger.claim(sub.id, T0, "w4")
 
 
@@ -323,7 +407,9 @@ def test_catch_up_retries_stale_claims_and_failures_but_not_paused_or_new_digest
     assert ledger.due_slots([created_after_slot], now, timedelta(hours=1)) == []
 
 
-def test_catch_up_across_the_berlin_autumn_change(store: DigestStore, ledger: DeliveryLedger, clock: Clock) -> None:
+def test_catch_up_across_the_berlin_autumn_change(
+    store: DigestStore, ledger: DeliveryLedger, clock: Clock
+) -> None:
     clock.now = datetime(2025, 10, 20, tzinfo=UTC)
     sub = _add(store, "daily 09:00")
     now = datetime(2025, 10, 26, 8, 30, tzinfo=UTC)  # 09:30 CET, the first day after the change

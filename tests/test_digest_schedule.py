@@ -114,7 +114,9 @@ def test_new_york_non_existent_time_fires_once_an_hour_later_on_the_wall_clock()
     shown = next_times(at_0230, NEW_YORK, utc(2025, 3, 8, 12), n=2)
     assert [(t.day, t.hour, t.minute) for t in shown] == [(9, 3, 30), (10, 2, 30)]
     # Found even when the search starts after the jump (03:05 EDT), before the slot.
-    assert slots_between(at_0230, NEW_YORK, utc(2025, 3, 9, 7, 5), utc(2025, 3, 9, 8)) == [utc(2025, 3, 9, 7, 30)]
+    assert slots_between(at_0230, NEW_YORK, utc(2025, 3, 9, 7, 5), utc(2025, 3, 9, 8)) == [
+        utc(2025, 3, 9, 7, 30)
+    ]
 
 
 def test_new_york_ambiguous_time_fires_once_at_the_first_occurrence() -> None:

@@ -64,8 +64,10 @@ _CHOICES = {
     "chart_type": CHART_TYPES, "time_period": TIME_PERIODS, "aggregation_function": AGGREGATIONS,
     "data_type": DATA_TYPES,
 }  # fmt: skip
-_WHAT = {"chart_type": "chart type", "time_period": "period", "aggregation_function": "aggregation",
-         "data_type": "data type"}  # fmt: skip
+_WHAT = {
+    "chart_type": "a chart type", "time_period": "a period", "aggregation_function": "an aggregation",
+    "data_type": "a data type",
+}  # fmt: skip
 # Cekura's Dashboards guide (cekura-api.md §2.3): what each data type can be drawn and aggregated as.
 # Percentiles are numeric-only (§6.8); binary metrics act as booleans, rating metrics as numbers (§6.9).
 PLOT_FIELDS = {
@@ -186,7 +188,7 @@ def _value(field: str, word: str, raw: str, usage: str) -> Any:
             return None
         lowered = _ALIASES.get(field, {}).get(lowered, lowered)
         if lowered not in _CHOICES[field]:
-            raise UserError(f"`{raw}` is not a {_WHAT[field]}: use {_or(_CHOICES[field])}.", usage)
+            raise UserError(f"`{raw}` is not {_WHAT[field]}: use {_or(_CHOICES[field])}.", usage)
         return lowered
     if blank and field in ("metric", "project"):
         return None
@@ -252,7 +254,7 @@ def validate_widget(current: Widget, changes: dict[str, Any], *, metric_eval_typ
     for key, choices in _CHOICES.items():
         value = changes.get(key)
         if key in changes and value not in choices and not (value in (None, "") and key != "chart_type"):
-            raise UserError(f"`{value}` is not a {_WHAT[key]}: use {_or(choices)}.", usage)
+            raise UserError(f"`{value}` is not {_WHAT[key]}: use {_or(choices)}.", usage)
     if not any(key in changes for key in PLOTTING):
         return
     after = apply_changes(current.model_dump(mode="json"), changes)

@@ -245,20 +245,11 @@ class EditStore:
         due = select(Row.id).where(Row.state == State.PENDING.value, Row.expires_at <= moment)
         with session_scope(self._factory) as session:
             ids = list(session.scalars(due))
-        expired = []
-        for request_id in ids:
-            outcome = self._move(
-                request_id,
-                State.PENDING,
-                State.EXPIRED,
-                SYSTEM,
-                moment,
-                {},
-                guards=[Row.expires_at <= moment],
-            )
-            if outcome.ok:
-                expired.append(outcome.request)
-        return expired
+        past = [Row.expires_at <= moment]
+        moved = [
+            self._move(rid, State.PENDING, State.EXPIRED, SYSTEM, moment, {}, guards=past) for rid in ids
+        ]
+        return [outcome.request for outcome in moved if outcome.ok]
 
     def _move(
         self,
