@@ -151,7 +151,9 @@ class DashboardService:
 
     def _fetch_group(self, group: FetchGroup) -> list[WidgetData] | BotError:
         try:
-            return self.cekura.bulk_data(list(group.widget_ids), group.filters)
+            # Ask for every widget in one page; `next` is still followed if Cekura caps the size.
+            ids = list(group.widget_ids)
+            return self.cekura.bulk_data(ids, group.filters, page_size=len(ids))
         except BotError as exc:
             return exc
 

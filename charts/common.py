@@ -306,4 +306,8 @@ def to_png(fig: Figure) -> bytes:
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
     canvas.draw()  # type: ignore[no-untyped-call]
-    return encode_png(np.asarray(canvas.buffer_rgba())[:, :, :3])  # type: ignore[no-untyped-call]
+    png = encode_png(np.asarray(canvas.buffer_rgba())[:, :, :3])  # type: ignore[no-untyped-call]
+    # A figure is a web of reference cycles that only the (rarely run) full GC collects; without this
+    # its 3 MB pixel buffer would linger with it, and a busy worker would carry ~100 MB of them.
+    vars(canvas).pop("renderer", None)
+    return png

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -112,8 +113,8 @@ def _add(
         schedule=parse_schedule(schedule),
         tz="Europe/Berlin",
         owner="U1",
-        **kw,
-    )  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def _race(claims: list[Callable[[], bool]]) -> list[bool]:
@@ -243,7 +244,7 @@ def test_twenty_threads_claim_one_slot_exactly_once(store: DigestStore, ledger: 
     sub = _add(store)
     for hour in range(3):
         slot = T0 + timedelta(hours=hour)
-        wins = _race([lambda w=f"w{i}", slot=slot: ledger.claim(sub.id, slot, w) for i in range(20)])
+        wins = _race([partial(ledger.claim, sub.id, slot, f"w{i}") for i in range(20)])
         assert wins.count(True) == 1
 
 
@@ -257,12 +258,7 @@ def test_two_engines_on_postgres_claim_exactly_once(pg_url: str) -> None:
         sub = _add(DigestStore(session_factory(engines[1]), clock), "hourly", channel="C-two-engines")
         for hour in range(5):
             slot = T0 + timedelta(hours=hour)
-            wins = _race(
-                [
-                    lambda i=i, slot=slot: ledgers[i % 2].claim(sub.id, slot, f"p{i % 2}-t{i}")
-                    for i in range(20)
-                ]
-            )
+            wins = _race([partial(ledgers[i % 2].claim, sub.id, slot, f"p{i % 2}-t{i}") for i in range(20)])
             assert wins.count(True) == 1
             assert ledgers[1].get(sub.id, slot).attempts == 1  # type: ignore[union-attr]
     finally:
@@ -281,7 +277,7 @@ def test_a_killed_workers_claim_is_taken_over_once_it_is_stale(
     assert ledger.stale_claims(clock(), timedelta(minutes=10)) == []
     clock.advance(minutes=6)
     assert [d.claimed_by for d in ledger.stale_claims(clock(), timedelta(minutes=10))] == ["dead"]
-    wins = _race([lambda w=f"r{i}": ledger.claim(sub.id, slot, w, late=True) for i in range(20)])
+    wins = _race([partial(ledger.claim, sub.id, slot, f"r{i}", late=True) for i in range(20)])
     assert wins.count(True) == 1
     row = ledger.get(sub.id, slot)
     assert row is not None and (row.state, row.attempts, row.late) == (DeliveryState.CLAIMED, 2, True)

@@ -36,8 +36,6 @@ ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: ids are read
 SYSTEM = "system"
 """The actor of transitions the bot makes on its own (expiry, apply results)."""
 
-Clock = Callable[[], datetime]
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -62,7 +60,7 @@ def _event(row: EventRow) -> EditEvent:
 class EditStore:
     """Edit requests and their audit trail, safe to share between threads and processes."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: Clock = _utc_now) -> None:
+    def __init__(self, factory: sessionmaker[Session], clock: Callable[[], datetime] = _utc_now) -> None:
         self._factory = factory
         self._clock = clock
 
