@@ -24,6 +24,7 @@ from bot.render_pool import RenderPool
 from bot.widget_charts import WidgetView, to_view
 
 log = logging.getLogger(__name__)
+OnPng = Callable[[WidgetView, bytes], None]
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,23 @@ class DashboardService:
         """Every dashboard the API key can see."""
         return self.cekura.list_dashboards()
 
-    def dashboard_report(self, dashboard_id: int, query: DataQuery, *, tz: str | None = None) -> Report:
-        """Charts of every widget of a dashboard."""
+    def dashboard_report(
+        self, dashboard_id: int, query: DataQuery, *, tz: str | None = None, on_png: OnPng | None = None
+    ) -> Report:
+        """Charts of every widget of a dashboard; `on_png` sees each chart as soon as it is drawn."""
         dashboard = self.cekura.get_dashboard(dashboard_id)
-        return self._report(dashboard, dashboard.widgets, query, tz or self.tz, widget_id=None)
+        return self._report(dashboard, dashboard.widgets, query, tz or self.tz, None, on_png)
 
-    def widget_report(self, widget_id: int, query: DataQuery, *, tz: str | None = None) -> Report:
+    def widget_report(
+        self, widget_id: int, query: DataQuery, *, tz: str | None = None, on_png: OnPng | None = None
+    ) -> Report:
         """The chart of one widget, with its dashboard's filters applied."""
         widget = self.cekura.get_widget(widget_id)
         if widget.dashboard is not None:
             dashboard = self.cekura.get_dashboard(widget.dashboard)
         else:
             dashboard = Dashboard(id=0, name=None)
-        return self._report(dashboard, [widget], query, tz or self.tz, widget_id=widget_id)
+        return self._report(dashboard, [widget], query, tz or self.tz, widget_id, on_png)
 
     def _report(
         self,
@@ -92,8 +97,8 @@ class DashboardService:
         widgets: Sequence[Widget],
         query: DataQuery,
         tz: str,
-        *,
         widget_id: int | None,
+        on_png: OnPng | None,
     ) -> Report:
         now = self.clock()
         plans = plan_widgets(dashboard, widgets, query, now)
@@ -107,7 +112,9 @@ class DashboardService:
             except Exception:
                 failures.append((plan.widget.title, self._unexpected("reading its data", plan.widget)))
         rendered: list[RenderedWidget] = []
-        for view, png in zip(views, self.renderer.render_all([v.chart for v in views]), strict=True):
+        early = (lambda i, png: on_png(views[i], png)) if on_png is not None else None
+        pngs = self.renderer.render_all([v.chart for v in views], early)
+        for view, png in zip(views, pngs, strict=True):
             if isinstance(png, bytes):
                 rendered.append(RenderedWidget(view, png))
             else:

@@ -11,8 +11,9 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 
 from charts import render, warm_up
@@ -44,23 +45,41 @@ class RenderPool:
         for future in futures:
             future.result(timeout=RENDER_TIMEOUT_S)
 
-    def render_all(self, charts: Sequence[Chart]) -> list[bytes | BaseException]:
-        """PNG bytes for each chart, in order; a chart that failed yields its exception instead."""
+    def render_all(
+        self, charts: Sequence[Chart], on_done: Callable[[int, bytes], None] | None = None
+    ) -> list[bytes | BaseException]:
+        """PNG bytes for each chart, in order; a chart that failed yields its exception instead.
+
+        `on_done(index, png)` is called as each chart finishes (in this thread), so the caller can
+        start uploading it while the others are still being drawn.
+        """
         if self._executor is None:
-            return [self._render_here(chart) for chart in charts]
+            results = [self._render_here(chart) for chart in charts]
+            for index, result in enumerate(results):
+                if on_done is not None and isinstance(result, bytes):
+                    on_done(index, result)
+            return results
         with self._lock:
             executor = self._executor
-        futures: list[Future[bytes]] = [executor.submit(render, chart) for chart in charts]
-        results: list[bytes | BaseException] = []
-        for future in futures:
-            try:
-                results.append(future.result(timeout=RENDER_TIMEOUT_S))
-            except BrokenProcessPool as exc:
-                # A worker died (out of memory, killed): replace the pool so the next request works.
-                self._replace(executor)
-                results.append(exc)
-            except Exception as exc:
-                results.append(exc)
+        futures: dict[Future[bytes], int] = {executor.submit(render, c): i for i, c in enumerate(charts)}
+        results: list[bytes | BaseException] = [TimeoutError("not rendered in time")] * len(charts)
+        try:
+            for future in as_completed(futures, timeout=RENDER_TIMEOUT_S):
+                index = futures[future]
+                try:
+                    results[index] = future.result()
+                except BrokenProcessPool as exc:
+                    # A worker died (out of memory, killed): replace the pool so the next request works.
+                    self._replace(executor)
+                    results[index] = exc
+                    continue
+                except Exception as exc:
+                    results[index] = exc
+                    continue
+                if on_done is not None:
+                    on_done(index, results[index])  # type: ignore[arg-type]
+        except FuturesTimeout:
+            log.error("charts still rendering after %.0f s", RENDER_TIMEOUT_S)
         return results
 
     @staticmethod

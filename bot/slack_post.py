@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -42,6 +43,26 @@ class ChartFile:
     filename: str
     title: str
     content: bytes
+
+
+class PendingUploads:
+    """Uploads (steps 1–2) started early, as each chart is drawn; `post_charts` completes them."""
+
+    def __init__(self, poster: SlackPoster) -> None:
+        self._poster = poster
+        self._futures: dict[str, Future[tuple[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, chart: ChartFile) -> None:
+        """Begin uploading `chart` in the background."""
+        future = self._poster.io.submit(self._poster._upload_one, chart)
+        with self._lock:
+            self._futures[chart.filename] = future
+
+    def take(self, chart: ChartFile) -> Future[tuple[str, str]] | None:
+        """The early upload of `chart`, once (a second post, after joining a channel, uploads afresh)."""
+        with self._lock:
+            return self._futures.pop(chart.filename, None)
 
 
 def _retryable_upload(exc: BaseException) -> bool:
@@ -77,13 +98,20 @@ class SlackPoster:
         blocks: Sequence[SlackBlock],
         files: Sequence[ChartFile],
         more_text: Callable[[int, int], str] = lambda first, last: f"Charts {first}–{last}",
+        pending: PendingUploads | None = None,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
         Returns the message ts when it was needed (and so learned), else None: Slack shares files
         asynchronously and learning the ts costs polling.
         """
-        return self._joining(channel, lambda: self._post_batches(channel, text, blocks, files, more_text))
+        return self._joining(
+            channel, lambda: self._post_batches(channel, text, blocks, files, more_text, pending)
+        )
+
+    def pending(self) -> PendingUploads:
+        """A holder for uploads started before the message is ready."""
+        return PendingUploads(self)
 
     def post_message(
         self, channel: str, *, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None = None
@@ -106,24 +134,40 @@ class SlackPoster:
         blocks: Sequence[SlackBlock],
         files: Sequence[ChartFile],
         more_text: Callable[[int, int], str],
+        pending: PendingUploads | None,
     ) -> str | None:
         if not files:
             return self._post_text(channel, text, blocks, None)
-        first = self._upload(files[:FILES_PER_MESSAGE])
+        first = self._upload(files[:FILES_PER_MESSAGE], pending)
         self._complete(channel, first, blocks=blocks, thread_ts=None, comment=None)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts
         parent_ts = self._share_ts(channel, first[0][0])
         for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
-            uploaded = self._upload(batch)
+            uploaded = self._upload(batch, pending)
             comment = more_text(start + 1, start + len(batch))
             self._complete(channel, uploaded, blocks=None, thread_ts=parent_ts, comment=comment)
         return parent_ts
 
-    def _upload(self, files: Sequence[ChartFile]) -> list[tuple[str, str]]:
-        """Steps 1–2 for every file at once; returns (file_id, title) pairs in order."""
-        return list(self.io.map(self._upload_one, files))
+    def _upload(
+        self, files: Sequence[ChartFile], pending: PendingUploads | None = None
+    ) -> list[tuple[str, str]]:
+        """Steps 1–2 for every file at once (reusing early uploads); (file_id, title) pairs in order."""
+        futures = []
+        for chart in files:
+            early = pending.take(chart) if pending is not None else None
+            futures.append(early or self.io.submit(self._upload_one, chart))
+        results = []
+        for chart, future in zip(files, futures, strict=True):
+            try:
+                results.append(future.result())
+            except SlackApiError:
+                raise
+            except Exception:
+                # An early upload that failed gets one more go, now, with its own retries.
+                results.append(self._upload_one(chart))
+        return results
 
     def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
         ticket = self.client.files_getUploadURLExternal(filename=chart.filename, length=len(chart.content))

@@ -7,6 +7,7 @@ between threads or left behind in a long-running worker.
 from __future__ import annotations
 
 import struct
+import threading
 import unicodedata
 import zlib
 from dataclasses import dataclass
@@ -166,6 +167,29 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+_per_thread = threading.local()
+
+
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that draws into its thread's reusable pixel buffer rather than a new one.
+
+    A spent figure is a web of reference cycles (its texts keep the renderer) that only Python's
+    rarely run full collection frees; with a buffer of its own each, a busy worker would carry
+    ~100 MB of dead 3 MB buffers. Sharing is safe: one thread draws one figure at a time.
+    """
+
+    def get_renderer(self) -> RendererAgg:
+        """This thread's renderer for the figure's pixel size, made on first use."""
+        width, height = self.get_width_height(physical=True)
+        key = (width, height, float(self.figure.dpi))
+        renderers: dict[tuple[int, int, float], RendererAgg] = vars(_per_thread).setdefault("renderers", {})
+        if key not in renderers:
+            if len(renderers) >= 3:
+                renderers.clear()  # a stat card of unusual height: don't hoard one buffer per size
+            renderers[key] = RendererAgg(width, height, key[2])  # type: ignore[no-untyped-call]
+        return renderers[key]
+
+
 @dataclass(frozen=True)
 class Frame:
     """A new figure with its title and stamp drawn, and the free band between them (figure fractions)."""
@@ -211,8 +235,8 @@ def _text_block(frame: Frame, text: str, prop: FontProperties, y: float, va: str
 def new_frame(chart: Common, height_in: float = HEIGHT_IN) -> Frame:
     """A white figure with the chart's title (≤ 2 lines) at the top and its grey stamp at the bottom."""
     fig = Figure(figsize=(WIDTH_IN, height_in), dpi=DPI, facecolor="white")
-    # The canvas keeps this renderer for the final draw, so measuring text with it costs nothing extra.
-    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+    # The same renderer draws the figure later, so measuring text with it costs nothing extra.
+    renderer = _Canvas(fig).get_renderer()
     height = float(fig.bbox.height)
     top_px, bottom_px = MARGIN_PX * 0.8, MARGIN_PX * 0.6
     # A provisional frame (the whole height) to draw the title and stamp into and measure them.
@@ -306,8 +330,4 @@ def to_png(fig: Figure) -> bytes:
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
     canvas.draw()  # type: ignore[no-untyped-call]
-    png = encode_png(np.asarray(canvas.buffer_rgba())[:, :, :3])  # type: ignore[no-untyped-call]
-    # A figure is a web of reference cycles that only the (rarely run) full GC collects; without this
-    # its 3 MB pixel buffer would linger with it, and a busy worker would carry ~100 MB of them.
-    vars(canvas).pop("renderer", None)
-    return png
+    return encode_png(np.asarray(canvas.buffer_rgba())[:, :, :3])  # type: ignore[no-untyped-call]

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from bot.dashboards import Report
 from bot.errors import UserError
 from bot.query import QUERY_USAGE, DataQuery, parse_query
-from bot.slack_post import ChartFile
+from bot.slack_post import ChartFile, PendingUploads
+from bot.widget_charts import WidgetView
 from handlers import messages
 from handlers.router import Invocation, Reply, Subcommand, parse_id
 
@@ -18,27 +19,32 @@ DASHBOARD_USAGE = f"/cekura dashboard <id> {QUERY_USAGE}"
 WIDGET_USAGE = f"/cekura widget <id> {QUERY_USAGE}"
 
 
-def _files(report: Report) -> list[ChartFile]:
-    return [
-        ChartFile(f"widget-{w.view.widget_id}.png", w.view.title, w.png) for w in report.widgets
-    ]
+def chart_file(view: WidgetView, png: bytes) -> ChartFile:
+    """The PNG of one widget as a file to attach."""
+    return ChartFile(f"widget-{view.widget_id}.png", view.title, png)
 
 
-def post_report(deps: Deps, report: Report, channel: str, requester: str) -> str | None:
+def post_report(
+    deps: Deps, report: Report, channel: str, requester: str, pending: PendingUploads | None = None
+) -> str | None:
     """Post a report's charts as one message (more in its thread); returns the message ts if known."""
     return deps.poster.post_charts(
         channel,
         text=messages.chart_fallback_text(report),
         blocks=messages.chart_message(report, requester, deps.settings.cekura_app_url),
-        files=_files(report),
+        files=[chart_file(w.view, w.png) for w in report.widgets],
         more_text=lambda first, last: f"{report.title} — charts {first}–{last} of {len(report.widgets)}",
+        pending=pending,
     )
 
 
 def post_dashboard(deps: Deps, dashboard_id: int, query: DataQuery, channel: str, requester: str) -> None:
-    """Fetch, draw and post every widget of a dashboard."""
-    report = deps.service.dashboard_report(dashboard_id, query)
-    post_report(deps, report, channel, requester)
+    """Fetch, draw and post every widget of a dashboard, uploading each chart as soon as it is drawn."""
+    pending = deps.poster.pending()
+    report = deps.service.dashboard_report(
+        dashboard_id, query, on_png=lambda view, png: pending.start(chart_file(view, png))
+    )
+    post_report(deps, report, channel, requester, pending)
 
 
 def post_widget(deps: Deps, widget_id: int, query: DataQuery, channel: str, requester: str) -> None:

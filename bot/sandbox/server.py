@@ -58,6 +58,13 @@ class Response:
 Route = Callable[[Request], Response]
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of concurrent uploads overflows it and the
+    # kernel drops SYNs, adding a full 1 s retransmit to a request. Real Slack has no such limit.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LoopbackServer:
     """Serve `route` on 127.0.0.1 (an ephemeral port unless one is given) in a daemon thread."""
 
@@ -103,8 +110,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
