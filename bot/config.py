@@ -14,7 +14,9 @@ import zoneinfo
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Mode = Literal["serve", "check", "render", "demo"]
 
@@ -54,6 +56,36 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="HTTP port for `/slack/events` and `/healthz`.")
     timezone: str = Field("UTC", description="IANA time zone for chart axes and times in messages.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    approvers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Slack user ids (`U…`) and user-group ids (`S…`) who may approve "
+        "edits. Edits are disabled until it is set.",
+    )
+    editors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated user/user-group ids who may propose edits; empty = everyone.",
+    )
+    approvals_channel: str | None = Field(
+        None, description="Channel id where edit requests are posted; unset = the channel they came from."
+    )
+    allow_self_approval: bool = Field(False, description="Whether a requester may approve their own edit.")
+    edit_request_ttl_hours: float = Field(
+        24, gt=0, description="Hours after which a pending edit request expires."
+    )
+    digest_grace_minutes: int = Field(
+        60, ge=0, description="After a restart, missed digests younger than this are sent once, marked late."
+    )
+    digest_max_failures: int = Field(
+        3, ge=1, description="Consecutive failed deliveries after which a digest pauses itself."
+    )
+
+    @field_validator("approvers", "editors", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

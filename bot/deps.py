@@ -16,6 +16,7 @@ from typing import Any
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -25,6 +26,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
+from bot.db import make_engine, migrate, session_factory
+from bot.digests import DeliveryLedger, DigestStore
+from bot.edits.store import EditStore
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
 
@@ -63,6 +67,10 @@ class Deps:
     jobs: ThreadPoolExecutor
     poster: SlackPoster
     service: DashboardService
+    db: sessionmaker[Session]
+    edits: EditStore
+    digests: DigestStore
+    ledger: DeliveryLedger
     clock: Clock = utc_now
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,4 +122,12 @@ def build_deps(
     renderer = RenderPool(render_workers)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
     poster = SlackPoster(slack, io)
-    return Deps(settings, cekura, slack, renderer, io, jobs, poster, service, clock)
+    # Migrations run at every start: they are idempotent, and a new version's tables appear by themselves.
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    db = session_factory(engine)
+    return Deps(
+        settings, cekura, slack, renderer, io, jobs, poster, service, db,
+        edits=EditStore(db, clock), digests=DigestStore(db, clock),
+        ledger=DeliveryLedger(db, clock), clock=clock,
+    )

@@ -23,7 +23,7 @@ class BrokenForOne(RenderPool):
         super().__init__(workers=0)
         self.title = title
 
-    def render_all(self, charts: Sequence[Chart]) -> list[bytes | BaseException]:
+    def render_all(self, charts: Sequence[Chart], on_done: object = None) -> list[bytes | BaseException]:
         out = super().render_all(charts)
         return [RuntimeError("boom") if c.title == self.title else png for c, png in zip(charts, out, strict=True)]
 
