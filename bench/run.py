@@ -47,9 +47,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def sample_charts() -> dict[str, Chart]:
     """One chart of each kind, from the Cekura sandbox's realistic data (dashboard 21 has every kind)."""
-    with CekuraSandbox(api_key="k") as box, CekuraClient(box.url, "k") as client:
-        with ThreadPoolExecutor(4) as io:
-            report = DashboardService(client, RenderPool(0), io).dashboard_report(21, DataQuery(range=(7, "d")))
+    with CekuraSandbox(api_key="k") as box, CekuraClient(box.url, "k") as client, ThreadPoolExecutor(4) as io:
+        report = DashboardService(client, RenderPool(0), io).dashboard_report(21, DataQuery(range=(7, "d")))
     by_kind: dict[str, Chart] = {}
     for widget in report.widgets:
         by_kind.setdefault(type(widget.view.chart).__name__, widget.view.chart)
@@ -136,7 +135,8 @@ def bench_ack(dashboards: int) -> list[str]:
         all_posted = time.perf_counter() - started
     return [
         f"Ack latency while {dashboards} dashboards render ({len(acks)} acks): p50 {percentile(acks, 50):.0f} ms, "
-        f"p99 **{percentile(acks, 99):.0f} ms** (goal ≤ 100 ms); all {dashboards} dashboards posted in {all_posted:.1f} s",
+        f"p99 **{percentile(acks, 99):.0f} ms** (goal ≤ 100 ms); "
+        f"all {dashboards} dashboards posted in {all_posted:.1f} s",
     ]
 
 
@@ -144,9 +144,16 @@ def bench_cold_start() -> list[str]:
     """Process start → first chart posted, with `cekura-bot serve` as a real subprocess."""
     with CekuraSandbox(api_key=CEKURA_KEY, latency=LATENCY) as cekura, SlackSandbox(latency=LATENCY) as slack:
         port = _free_port()
-        env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "SLACK_API_URL": slack.api_url, "CEKURA_API_KEY": CEKURA_KEY, "CEKURA_BASE_URL": cekura.url,
-               "PORT": str(port), "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "CEKURA_API_KEY": CEKURA_KEY,
+            "CEKURA_BASE_URL": cekura.url,
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        }
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env)
         try:
@@ -178,10 +185,18 @@ def _free_port() -> int:
 
 def machine() -> str:
     """What this ran on."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return (f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -197,7 +212,8 @@ def main() -> None:
         "Ack latency under load, 50 ms latency": bench_ack(20),
         "Cold start, 50 ms latency": bench_cold_start(),
     }
-    body = [f"# Benchmark results\n\nMachine: {machine()}.  \nRun: `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.\n"]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    body = [f"# Benchmark results\n\nMachine: {machine()}.  \nRun: `make bench` on {stamp}.\n"]
     for title, lines in sections.items():
         body.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
     text = "\n".join(body)

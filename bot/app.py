@@ -1,7 +1,7 @@
 """Wiring: the Bolt app with every listener registered, built in one function (never at import).
 
-    deps = build_deps(settings)
-    app = create_app(settings, deps)
+deps = build_deps(settings)
+app = create_app(settings, deps)
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def serve(settings: Settings) -> int:
 
         assert settings.slack_app_token is not None
         socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        socket_handler.connect()
+        socket_handler.connect()  # type: ignore[no-untyped-call]
     server.ready.set()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
     log.info("cekura-bot ready in %.1f s (%s)", time.monotonic() - started, mode)
@@ -43,7 +43,7 @@ def serve(settings: Settings) -> int:
     log.info("shutting down: finishing running jobs")
     server.ready.clear()
     if socket_handler is not None:
-        socket_handler.close()
+        socket_handler.close()  # type: ignore[no-untyped-call]
     server.stop()
     deps.close()
     return 0

@@ -11,11 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import zoneinfo
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from typing import Annotated
-
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Mode = Literal["serve", "check", "render", "demo"]
@@ -69,9 +67,7 @@ class Settings(BaseSettings):
         None, description="Channel id where edit requests are posted; unset = the channel they came from."
     )
     allow_self_approval: bool = Field(False, description="Whether a requester may approve their own edit.")
-    edit_request_ttl_hours: float = Field(
-        24, gt=0, description="Hours after which a pending edit request expires."
-    )
+    edit_request_ttl_hours: float = Field(24, gt=0, description="Hours after which a pending edit request expires.")
     digest_grace_minutes: int = Field(
         60, ge=0, description="After a restart, missed digests younger than this are sent once, marked late."
     )

@@ -151,9 +151,7 @@ class DashboardService:
             for item in outcome:
                 if item.widget_id in titles:
                     data[item.widget_id] = item
-            failures.extend(
-                (titles[i], "Cekura returned no data for it") for i in group.widget_ids if i not in data
-            )
+            failures.extend((titles[i], "Cekura returned no data for it") for i in group.widget_ids if i not in data)
         return data, failures
 
     def _fetch_group(self, group: FetchGroup) -> list[WidgetData] | BotError:

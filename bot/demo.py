@@ -45,11 +45,19 @@ def run_demo(out: Path, text: str = "dashboard 12") -> int:
         for message in messages:
             for chart in message.files:
                 path = out / (chart.filename or f"{chart.id}.png")
-                path.write_bytes(chart.content)
+                path.write_bytes(chart.content or b"")
                 written.append(path)
         posted = [
-            {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text, "blocks": m.blocks,
-             "files": [{"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content)} for f in m.files]}
+            {
+                "channel": m.channel,
+                "ts": m.ts,
+                "thread_ts": m.thread_ts,
+                "text": m.text,
+                "blocks": m.blocks,
+                "files": [
+                    {"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content or b"")} for f in m.files
+                ],
+            }
             for m in messages
         ]
         (out / "messages.json").write_text(json.dumps(posted, indent=2, ensure_ascii=False))

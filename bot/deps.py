@@ -1,33 +1,34 @@
 """The bot's long-lived parts, built once from the settings and passed to every listener.
 
-    deps = build_deps(settings)
-    app = create_app(settings, deps)
-    ...
-    deps.close()
+deps = build_deps(settings)
+app = create_app(settings, deps)
+...
+deps.close()
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session, sessionmaker
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
 from bot.db import make_engine, migrate, session_factory
 from bot.digests import DeliveryLedger, DigestStore
+from bot.edits.service import EditService
 from bot.edits.store import EditStore
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
@@ -71,6 +72,7 @@ class Deps:
     edits: EditStore
     digests: DigestStore
     ledger: DeliveryLedger
+    editing: EditService
     clock: Clock = utc_now
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -126,8 +128,25 @@ def build_deps(
     engine = make_engine(settings.database_url)
     migrate(engine)
     db = session_factory(engine)
+    edits = EditStore(db, clock)
+
+    def group_members(group_id: str) -> list[str]:
+        users: list[object] = slack.usergroups_users_list(usergroup=group_id).get("users") or []
+        return [str(u) for u in users]
+
     return Deps(
-        settings, cekura, slack, renderer, io, jobs, poster, service, db,
-        edits=EditStore(db, clock), digests=DigestStore(db, clock),
-        ledger=DeliveryLedger(db, clock), clock=clock,
+        settings,
+        cekura,
+        slack,
+        renderer,
+        io,
+        jobs,
+        poster,
+        service,
+        db,
+        edits=edits,
+        digests=DigestStore(db, clock),
+        ledger=DeliveryLedger(db, clock),
+        editing=EditService(cekura, edits, settings, group_members),
+        clock=clock,
     )

@@ -31,7 +31,12 @@ class RedactSecrets(logging.Filter):
 
 def secret_values(settings: Settings) -> list[str]:
     """The plain values of every secret setting that is set."""
-    fields = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.cekura_api_key)
+    fields = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.cekura_api_key,
+    )
     return [f.get_secret_value() for f in fields if f is not None]
 
 

@@ -47,9 +47,7 @@ def _strip_range(node: FilterJSON | None, drop: bool) -> FilterJSON | None:
     return rest
 
 
-def widget_filter(
-    dashboard: Dashboard, widget: Widget, query: DataQuery
-) -> tuple[FilterJSON, bool]:
+def widget_filter(dashboard: Dashboard, widget: Widget, query: DataQuery) -> tuple[FilterJSON, bool]:
     """The full filter for one widget, and whether the 7-day default range had to be added."""
     replace_range = query.range is not None
     combined = filters.and_all(
@@ -64,9 +62,7 @@ def widget_filter(
     return combined, False
 
 
-def plan_widgets(
-    dashboard: Dashboard, widgets: Sequence[Widget], query: DataQuery, now: datetime
-) -> list[WidgetPlan]:
+def plan_widgets(dashboard: Dashboard, widgets: Sequence[Widget], query: DataQuery, now: datetime) -> list[WidgetPlan]:
     """A plan for each widget, in dashboard order."""
     plans = []
     for widget in widgets:
@@ -96,9 +92,7 @@ def scope_words(dashboard: Dashboard, query: DataQuery, now: datetime, *, defaul
         range_words, saved = DEFAULT_NOTE, dashboard.filters
     else:
         leaves, saved = filters.split_time_range(dashboard.filters)
-        range_words = (
-            filters.describe(filters.and_all(*leaves), now) if leaves else "as saved on each widget"
-        )
+        range_words = filters.describe(filters.and_all(*leaves), now) if leaves else "as saved on each widget"
     conditions = filters.and_all(saved, query.where)
     if conditions is None:
         return range_words

@@ -90,7 +90,7 @@ def parse_query(text: str, now: datetime) -> DataQuery:
         if lowered in RANGE_WORDS:
             match = re.match(r"\s*(\d+\s*[A-Za-z]+)\s*(.*)$", tail, re.S)
             if match is None:
-                raise UserError(f'`{word}` needs a range after it, e.g. `{lowered} 7d` or `{lowered} 24h`.')
+                raise UserError(f"`{word}` needs a range after it, e.g. `{lowered} 7d` or `{lowered} 24h`.")
             range_ = parse_range(match.group(1), now)
             rest = match.group(2).strip()
         elif lowered == "where":

@@ -54,11 +54,11 @@ class RenderPool:
         start uploading it while the others are still being drawn.
         """
         if self._executor is None:
-            results = [self._render_here(chart) for chart in charts]
-            for index, result in enumerate(results):
+            inline = [self._render_here(chart) for chart in charts]
+            for index, result in enumerate(inline):
                 if on_done is not None and isinstance(result, bytes):
                     on_done(index, result)
-            return results
+            return inline
         with self._lock:
             executor = self._executor
         futures: dict[Future[bytes], int] = {executor.submit(render, c): i for i, c in enumerate(charts)}

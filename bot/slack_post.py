@@ -99,14 +99,17 @@ class SlackPoster:
         files: Sequence[ChartFile],
         more_text: Callable[[int, int], str] = lambda first, last: f"Charts {first}–{last}",
         pending: PendingUploads | None = None,
+        thread_ts: str | None = None,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
+
+        With `thread_ts`, everything goes into that thread instead.
 
         Returns the message ts when it was needed (and so learned), else None: Slack shares files
         asynchronously and learning the ts costs polling.
         """
         return self._joining(
-            channel, lambda: self._post_batches(channel, text, blocks, files, more_text, pending)
+            channel, lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts)
         )
 
     def pending(self) -> PendingUploads:
@@ -119,12 +122,8 @@ class SlackPoster:
         """A plain chat.postMessage; returns the message ts."""
         return self._joining(channel, lambda: self._post_text(channel, text, blocks, thread_ts))
 
-    def _post_text(
-        self, channel: str, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None
-    ) -> str:
-        response = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=list(blocks), thread_ts=thread_ts
-        )
+    def _post_text(self, channel: str, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None) -> str:
+        response = self.client.chat_postMessage(channel=channel, text=text, blocks=list(blocks), thread_ts=thread_ts)
         return str(response["ts"])
 
     def _post_batches(
@@ -135,14 +134,15 @@ class SlackPoster:
         files: Sequence[ChartFile],
         more_text: Callable[[int, int], str],
         pending: PendingUploads | None,
+        thread_ts: str | None,
     ) -> str | None:
         if not files:
-            return self._post_text(channel, text, blocks, None)
+            return self._post_text(channel, text, blocks, thread_ts)
         first = self._upload(files[:FILES_PER_MESSAGE], pending)
-        self._complete(channel, first, blocks=blocks, thread_ts=None, comment=None)
+        self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=None)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts
-        parent_ts = self._share_ts(channel, first[0][0])
+        parent_ts = thread_ts or self._share_ts(channel, first[0][0])
         for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
             uploaded = self._upload(batch, pending)
@@ -150,9 +150,7 @@ class SlackPoster:
             self._complete(channel, uploaded, blocks=None, thread_ts=parent_ts, comment=comment)
         return parent_ts
 
-    def _upload(
-        self, files: Sequence[ChartFile], pending: PendingUploads | None = None
-    ) -> list[tuple[str, str]]:
+    def _upload(self, files: Sequence[ChartFile], pending: PendingUploads | None = None) -> list[tuple[str, str]]:
         """Steps 1–2 for every file at once (reusing early uploads); (file_id, title) pairs in order."""
         futures = []
         for chart in files:
@@ -181,9 +179,7 @@ class SlackPoster:
             reraise=True,
         ):
             with attempt:
-                response = self._http.post(
-                    url, content=chart.content, headers={"Content-Type": "image/png"}
-                )
+                response = self._http.post(url, content=chart.content, headers={"Content-Type": "image/png"})
                 response.raise_for_status()
         return file_id, chart.title
 

@@ -116,9 +116,7 @@ def to_view(widget: Widget, data: WidgetData, *, stamp: str, tz: str) -> WidgetV
     return WidgetView(widget.id, title, EmptyChart(title, stamp, tz), "no data in this range")
 
 
-def _bar_figure(
-    values: list[float], aggregation: str, period: str, unit: Unit, rows: list[dict[str, Any]]
-) -> str:
+def _bar_figure(values: list[float], aggregation: str, period: str, unit: Unit, rows: list[dict[str, Any]]) -> str:
     latest = f"latest {period} {human_number(values[-1], unit)}"
     if aggregation in TOTALLING:
         return f"total {human_number(sum(values), unit)} · {latest}"

@@ -30,7 +30,12 @@ def parse_chart_value(value: str, deps: Deps) -> tuple[str, int, DataQuery]:
     except (ValueError, KeyError, TypeError):
         raise UserError("This button is from an older version of the bot; run the command again.") from None
     text = " ".join(
-        part for part in (f"since {payload['s']}" if payload.get("s") else "", f"where {payload['q']}" if payload.get("q") else "") if part
+        part
+        for part in (
+            f"since {payload['s']}" if payload.get("s") else "",
+            f"where {payload['q']}" if payload.get("q") else "",
+        )
+        if part
     )
     return kind, object_id, parse_query(text, deps.clock())
 

@@ -34,7 +34,9 @@ def answer(deps: Deps, text: str, inv: Invocation) -> Reply:
         return help_command(deps, inv)
     try:
         match = ROUTER.match(text)
-        return match.command.handle(deps, Invocation(inv.user_id, inv.channel_id, match.args, inv.respond, inv.trigger_id))
+        return match.command.handle(
+            deps, Invocation(inv.user_id, inv.channel_id, match.args, inv.respond, inv.trigger_id)
+        )
     except UserError as exc:
         return Reply(str(exc), blocks=messages.user_error(exc))
 

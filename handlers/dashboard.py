@@ -31,7 +31,9 @@ def post_report(
     return deps.poster.post_charts(
         channel,
         text=messages.chart_fallback_text(report),
-        blocks=messages.chart_message(report, requester, deps.settings.cekura_app_url),
+        blocks=messages.chart_message(
+            report, requester, deps.settings.cekura_app_url, editable=bool(deps.settings.approvers)
+        ),
         files=[chart_file(w.view, w.png) for w in report.widgets],
         more_text=lambda first, last: f"{report.title} — charts {first}–{last} of {len(report.widgets)}",
         pending=pending,

@@ -1,18 +1,303 @@
-"""`/cekura edit …`, `requests`, `history`, `revert`: approved edits (being built)."""
+"""`/cekura edit …`, `requests`, `history`, `revert`, and the Approve / Reject / Retry buttons and modals."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
-from handlers.router import Subcommand
+from bot.cekura_models import Widget
+from bot.edits import KINDS, Kind, Outcome
+from bot.edits.changes import USAGE, parse_quick_edit, validate_widget
+from bot.errors import UserError
+from handlers import edit_messages as em
+from handlers.edit_modal import (
+    form_changes,
+    form_values,
+    loading_modal,
+    read_form,
+    reject_modal,
+    widget_modal,
+)
+from handlers.edit_previews import post_preview
+from handlers.errors import run_reporting
+from handlers.ids import EditActions, EditBlocks, EditViews
+from handlers.router import Invocation, Reply, Subcommand, parse_id
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-COMMANDS: list[Subcommand] = []
+log = logging.getLogger(__name__)
+Tell = Callable[..., Any]
+
+
+def tell_user(deps: Deps, channel: str, user: str) -> Tell:
+    """A `respond`-like callable that answers `user` ephemerally in `channel` (for modal submissions)."""
+
+    def tell(text: str = "", blocks: Any = None, **_: Any) -> None:
+        deps.slack.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+
+    return tell
+
+
+def propose_and_post(
+    deps: Deps,
+    kind: Kind,
+    object_id: int,
+    changes: dict[str, Any],
+    user: str,
+    channel: str,
+    respond: Tell,
+    revert_of: str | None = None,
+) -> None:
+    """Store the request, post it for approval with a preview, and give the requester a receipt."""
+    if revert_of:
+        request, _ = deps.editing.revert(revert_of, requester=user, channel=channel)
+    else:
+        request, _ = deps.editing.propose(kind, object_id, changes, requester=user, channel=channel)
+    target = deps.settings.approvals_channel or channel
+    ts = deps.poster.post_message(target, text=em.request_text(request), blocks=em.request_message(request))
+    deps.edits.set_message(request.id, target, ts)
+    respond(text=em.receipt(request, target), response_type="ephemeral", replace_original=False)
+    post_preview(deps, request, target, ts)
+
+
+def refresh_message(deps: Deps, request_id: str, *, tell_requester: bool) -> None:
+    """Show a request's current state on its approvals message, and tell the requester if asked."""
+    request = deps.edits.require(request_id)
+    if request.message_channel and request.message_ts:
+        deps.slack.chat_update(
+            channel=request.message_channel,
+            ts=request.message_ts,
+            text=em.request_text(request),
+            blocks=em.request_message(request),
+        )
+    if tell_requester:
+        try:
+            deps.slack.chat_postEphemeral(
+                channel=request.channel, user=request.requester, text=em.outcome_for_requester(request)
+            )
+        except SlackApiError as exc:  # the requester may have left the channel: the message shows it anyway
+            log.info("could not tell %s about %s: %s", request.requester, request.id, exc.response.get("error"))
+
+
+def after_decision(deps: Deps, outcome: Outcome, respond: Tell) -> None:
+    """Refusals go only to the clicker; real transitions update the message and tell the requester."""
+    if not outcome.ok:
+        respond(text=f":warning: {outcome.message}", response_type="ephemeral", replace_original=False)
+        return
+    refresh_message(deps, outcome.request.id, tell_requester=True)
+
+
+def expire_sweep(deps: Deps) -> int:
+    """Expire overdue requests and mark their messages (each by exactly one process); returns how many."""
+    expired = deps.editing.expire_due()
+    for request in expired:
+        refresh_message(deps, request.id, tell_requester=True)
+    return len(expired)
+
+
+def _edit_command(kind: Kind) -> Callable[[Deps, Invocation], Reply]:
+    def handle(deps: Deps, inv: Invocation) -> Reply:
+        object_id, rest = parse_id(inv.args, kind, USAGE[kind])
+        deps.editing.check_editor(inv.user_id)
+        if not rest.strip():
+            if kind == "dashboard":
+                raise UserError('Say what to change, e.g. `name "Support"` or `remove widget 34`.', usage=USAGE[kind])
+            view_id = deps.slack.views_open(trigger_id=inv.trigger_id, view=loading_modal())["view"]["id"]
+            return Reply(
+                ":pencil2: Opening the editor…", work=lambda: fill_modal(deps, view_id, object_id, inv.channel_id)
+            )
+        changes = parse_quick_edit(kind, rest)
+        return Reply(
+            f":pencil2: Checking your change to {kind} {object_id}…",
+            work=lambda: propose_and_post(deps, kind, object_id, changes, inv.user_id, inv.channel_id, inv.respond),
+        )
+
+    return handle
+
+
+def fill_modal(deps: Deps, view_id: str, widget_id: int, channel: str) -> None:
+    """Replace the loading modal with the form, prefilled from Cekura."""
+    try:
+        widget = deps.cekura.get_widget(widget_id)
+    except Exception as exc:
+        deps.slack.views_update(
+            view_id=view_id,
+            view={
+                **loading_modal(),
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {exc}"[:3000]}}],
+            },
+        )
+        raise
+    deps.slack.views_update(view_id=view_id, view=widget_modal(widget, channel))
+
+
+def requests_command(deps: Deps, inv: Invocation) -> Reply:
+    """`/cekura requests`."""
+    return Reply(
+        ":mag: Looking up pending requests…",
+        work=lambda: inv.respond(
+            text="Pending edit requests", blocks=em.pending_list(deps.edits.pending()), response_type="ephemeral"
+        ),
+    )
+
+
+def history_command(deps: Deps, inv: Invocation) -> Reply:
+    """`/cekura history widget 34` / `history dashboard 12`."""
+    kind_word, _, rest = inv.args.partition(" ")
+    if kind_word.lower() not in KINDS:
+        raise UserError(
+            "History of what? Say `history widget <id>` or `history dashboard <id>`.",
+            usage="/cekura history widget <id>",
+        )
+    kind: Kind = "widget" if kind_word.lower() == "widget" else "dashboard"
+    object_id, _ = parse_id(rest, kind, f"/cekura history {kind} <id>")
+    return Reply(
+        ":mag: Looking up the history…",
+        work=lambda: inv.respond(
+            text=f"History of {kind} {object_id}",
+            response_type="ephemeral",
+            blocks=em.history_list(f"{kind} {object_id}", deps.edits.history(kind, object_id)),
+        ),
+    )
+
+
+def revert_command(deps: Deps, inv: Invocation) -> Reply:
+    """`/cekura revert ER-7F3K2`: propose the inverse change."""
+    request_id = inv.args.strip().split(" ")[0] if inv.args.strip() else ""
+    if not request_id:
+        raise UserError(
+            "Which request? Give its id, e.g. `/cekura revert ER-7F3K2`.", usage="/cekura revert <request-id>"
+        )
+    deps.editing.check_editor(inv.user_id)
+    return Reply(
+        f":leftwards_arrow_with_hook: Preparing the revert of {request_id}…",
+        work=lambda: propose_and_post(
+            deps, "widget", 0, {}, inv.user_id, inv.channel_id, inv.respond, revert_of=request_id
+        ),
+    )
+
+
+COMMANDS = [
+    Subcommand(
+        "edit widget",
+        '<id> [chart bar | period day | aggregation avg | name "…" | filters "…"]',
+        "propose a change to a widget (no changes: opens a form); an approver must approve it",
+        _edit_command("widget"),
+        examples=('edit widget 34 filters "duration >= 60 and success = true"',),
+    ),
+    Subcommand(
+        "edit dashboard",
+        '<id> [name "…" | filters "…" | remove widget <id>]',
+        "propose a change to a dashboard",
+        _edit_command("dashboard"),
+    ),
+    Subcommand("requests", "", "list edit requests waiting for approval", requests_command),
+    Subcommand("history", "widget <id> | dashboard <id>", "who changed what and when", history_command),
+    Subcommand("revert", "<request-id>", "propose undoing an applied edit", revert_command),
+]
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the approval buttons and the edit modal."""
+    """Listen for the approval buttons, the Edit menu under charts, and the edit modals."""
+
+    def decide(action: Callable[[str, str], Outcome]) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            request_id, user = str(body["actions"][0]["value"]), str(body["user"]["id"])
+            deps.submit(
+                run_reporting, lambda: after_decision(deps, action(request_id, user), respond), respond, "decision"
+            )
+
+        return listener
+
+    app.action(EditActions.APPROVE.value)(decide(lambda rid, user: deps.editing.approve(rid, user)))
+    app.action(EditActions.RETRY.value)(decide(lambda rid, user: deps.editing.retry(rid, user)))
+
+    @app.action(EditActions.REJECT.value)
+    def on_reject(ack: Ack, body: dict[str, Any], client: Any) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(str(body["actions"][0]["value"])))
+
+    @app.view(EditViews.REJECT_FORM.value)
+    def on_reject_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        user, request_id = str(body["user"]["id"]), str(view["private_metadata"])
+        reason = (
+            str(((view["state"]["values"].get(EditBlocks.REASON) or {}).get("value") or {}).get("value") or "") or None
+        )
+        channel = deps.edits.require(request_id).message_channel or deps.edits.require(request_id).channel
+        tell = tell_user(deps, channel, user)
+        deps.submit(
+            run_reporting,
+            lambda: after_decision(deps, deps.editing.reject(request_id, user, reason), tell),
+            tell,
+            "reject",
+        )
+
+    @app.action(EditActions.EDIT_WIDGET.value)
+    def on_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        widget_id = int(body["actions"][0]["selected_option"]["value"])
+        channel = str((body.get("channel") or {}).get("id", ""))
+        try:
+            deps.editing.check_editor(str(body["user"]["id"]))
+        except UserError as exc:
+            respond(text=f":warning: {exc}", response_type="ephemeral", replace_original=False)
+            return
+        view_id = deps.slack.views_open(trigger_id=body["trigger_id"], view=loading_modal())["view"]["id"]
+        deps.submit(run_reporting, lambda: fill_modal(deps, view_id, widget_id, channel), respond, "edit form")
+
+    @app.view(EditViews.WIDGET_FORM.value)
+    def on_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view["private_metadata"])
+        user, widget_id, channel = str(body["user"]["id"]), int(meta["w"]), str(meta["c"])
+        shown = meta.get("s") or form_values(deps.cekura.get_widget(widget_id))
+        changes, errors = form_changes(shown, read_form(view["state"]["values"]))
+        if not changes and not errors:
+            errors[EditBlocks.NAME] = "Nothing changed: edit a field, or press Cancel."
+        if not errors:
+            errors = _rule_errors(widget_id, shown, changes)
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        tell = tell_user(deps, channel, user)
+        deps.submit(
+            run_reporting,
+            lambda: propose_and_post(deps, "widget", widget_id, changes, user, channel, tell),
+            tell,
+            "edit form",
+        )
+
+
+def _rule_errors(widget_id: int, shown: dict[str, str], changes: dict[str, Any]) -> dict[str, str]:
+    """Cekura's chart rules, checked against what the form showed, reported on the field at fault."""
+    current = Widget(
+        id=widget_id,
+        chart_type=shown["chart_type"],
+        field=shown["field"],
+        metric=int(shown["metric"]) if shown.get("metric") else None,
+        aggregation_function=None if shown["aggregation_function"] == "none" else shown["aggregation_function"],
+        time_period=None if shown["time_period"] == "none" else shown["time_period"],
+    )
+    try:
+        validate_widget(current, changes)
+    except UserError as exc:
+        text = str(exc).lower()
+        block = (
+            EditBlocks.AGGREGATION
+            if "aggregat" in text
+            else EditBlocks.PERIOD
+            if "period" in text
+            else EditBlocks.METRIC
+            if "metric" in text
+            else EditBlocks.CHART
+        )
+        return {block: str(exc)[:150]}
+    return {}

@@ -26,3 +26,33 @@ class ChartBlocks(StrEnum):
     """Block ids of a chart message."""
 
     ACTIONS = "chart_actions"
+
+
+class EditActions(StrEnum):
+    """Buttons and menus of the approved-edits flow."""
+
+    APPROVE = "edit_approve"
+    REJECT = "edit_reject"
+    RETRY = "edit_retry"
+    EDIT_WIDGET = "edit_widget_pick"
+
+
+class EditViews(StrEnum):
+    """Callback ids of the edit modals."""
+
+    WIDGET_FORM = "edit_widget_form"
+    REJECT_FORM = "edit_reject_form"
+
+
+class EditBlocks(StrEnum):
+    """Block ids of the edit modals' inputs (errors are shown on these)."""
+
+    NAME = "edit_name"
+    CHART = "edit_chart_type"
+    FIELD = "edit_field"
+    METRIC = "edit_metric"
+    AGGREGATION = "edit_aggregation"
+    PERIOD = "edit_period"
+    FILTERS = "edit_filters"
+    REASON = "edit_reason"
+    ACTIONS = "edit_actions"

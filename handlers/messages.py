@@ -9,16 +9,14 @@ from bot.cekura_models import DashboardSummary
 from bot.dashboards import Report
 from bot.errors import UserError
 from handlers import blocks as bk
-from handlers.ids import RANGE_BUTTONS, ChartActions, ChartBlocks
+from handlers.ids import RANGE_BUTTONS, ChartActions, ChartBlocks, EditActions
 
 BUTTON_VALUE_LIMIT = 2000
 
 
 def chart_value(report: Report, since: str | None) -> str:
     """The button value that re-posts this report, optionally with another range (compact JSON)."""
-    payload: dict[str, object] = (
-        {"w": report.widget_id} if report.widget_id is not None else {"d": report.dashboard_id}
-    )
+    payload: dict[str, object] = {"w": report.widget_id} if report.widget_id is not None else {"d": report.dashboard_id}
     if since:
         payload["s"] = since
     if report.query.where_text:
@@ -26,8 +24,22 @@ def chart_value(report: Report, since: str | None) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def chart_actions(report: Report, app_url: str | None) -> bk.SlackBlock | None:
-    """Refresh / range / Open in Cekura buttons, or None when there is nothing to re-post."""
+def edit_menu(report: Report) -> bk.SlackBlock:
+    """A menu to propose an edit to one of the charted widgets."""
+    options = [
+        {"text": {"type": "plain_text", "text": bk.clip(w.view.title, 75)}, "value": str(w.view.widget_id)}
+        for w in report.widgets[:100]
+    ]
+    return {
+        "type": "static_select",
+        "action_id": EditActions.EDIT_WIDGET,
+        "placeholder": {"type": "plain_text", "text": "Edit a widget…"},
+        "options": options,
+    }
+
+
+def chart_actions(report: Report, app_url: str | None, editable: bool = False) -> bk.SlackBlock | None:
+    """Refresh / range / Open in Cekura buttons (and the Edit menu), or None when there is nothing to show."""
     elements: list[bk.SlackBlock] = []
     if report.dashboard_id is not None or report.widget_id is not None:
         refresh = chart_value(report, report.query.since_text)
@@ -38,6 +50,8 @@ def chart_actions(report: Report, app_url: str | None) -> bk.SlackBlock | None:
     if app_url and report.dashboard_id is not None:
         url = f"{app_url.rstrip('/')}/dashboards/{report.dashboard_id}"
         elements.append(bk.button("Open in Cekura", ChartActions.OPEN_IN_CEKURA, url=url))
+    if editable and report.widgets:
+        elements.append(edit_menu(report))
     return bk.actions(elements, block_id=ChartBlocks.ACTIONS) if elements else None
 
 
@@ -48,7 +62,7 @@ def figure_lines(report: Report) -> list[str]:
     return lines
 
 
-def chart_message(report: Report, requester: str, app_url: str | None) -> list[bk.SlackBlock]:
+def chart_message(report: Report, requester: str, app_url: str | None, editable: bool = False) -> list[bk.SlackBlock]:
     """The message that carries a dashboard's (or widget's) charts."""
     kind = "Widget" if report.widget_id is not None else "Dashboard"
     ident = report.widget_id if report.widget_id is not None else report.dashboard_id
@@ -66,8 +80,10 @@ def chart_message(report: Report, requester: str, app_url: str | None) -> list[b
     else:
         blocks.append(bk.section("_This dashboard has no widgets yet._"))
     if len(report.widgets) > 10:
-        blocks.append(bk.context(f"Charts 1–10 are attached here; the other {len(report.widgets) - 10} are in the thread."))
-    buttons = chart_actions(report, app_url)
+        blocks.append(
+            bk.context(f"Charts 1–10 are attached here; the other {len(report.widgets) - 10} are in the thread.")
+        )
+    buttons = chart_actions(report, app_url, editable)
     if buttons:
         blocks.append(buttons)
     return blocks

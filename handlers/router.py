@@ -92,7 +92,7 @@ class Router:
     def _unknown(self, word: str) -> str:
         known = sorted({w.split()[0] for c in self.commands for w in (c.words, *c.aliases)})
         guess = difflib.get_close_matches(word.lower(), known, n=1)
-        hint = f' Did you mean `{guess[0]}`?' if guess else ""
+        hint = f" Did you mean `{guess[0]}`?" if guess else ""
         return f'I don\'t know the command "{word}".{hint}'
 
     def help_text(self) -> str:

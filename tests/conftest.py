@@ -7,8 +7,20 @@ from collections.abc import Iterator
 
 import pytest
 
-SETTING_PREFIXES = ("SLACK_", "CEKURA_", "DATABASE_URL", "PORT", "TIMEZONE", "LOG_LEVEL", "APPROVERS", "EDITORS",
-                    "APPROVALS_CHANNEL", "ALLOW_SELF_APPROVAL", "EDIT_REQUEST_TTL_HOURS", "DIGEST_")
+SETTING_PREFIXES = (
+    "SLACK_",
+    "CEKURA_",
+    "DATABASE_URL",
+    "PORT",
+    "TIMEZONE",
+    "LOG_LEVEL",
+    "APPROVERS",
+    "EDITORS",
+    "APPROVALS_CHANNEL",
+    "ALLOW_SELF_APPROVAL",
+    "EDIT_REQUEST_TTL_HOURS",
+    "DIGEST_",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -51,8 +51,12 @@ def test_serve_without_settings_exits_2(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_secrets_do_not_show_in_repr() -> None:
-    settings = build_settings("serve", slack_bot_token="xoxb-s3cret-value", slack_signing_secret="sig-s3cret",
-                              cekura_api_key="ck-s3cret-value")
+    settings = build_settings(
+        "serve",
+        slack_bot_token="xoxb-s3cret-value",
+        slack_signing_secret="sig-s3cret",
+        cekura_api_key="ck-s3cret-value",
+    )
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
 
 
@@ -78,7 +82,9 @@ def test_manifest_command_and_usage_match_the_router() -> None:
 
 
 def test_manifest_scopes_are_exactly_what_the_code_calls() -> None:
-    code = "\n".join(p.read_text() for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py") if "sandbox" not in p.parts)
+    code = "\n".join(
+        p.read_text() for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py") if "sandbox" not in p.parts
+    )
     used = {m for m in METHOD_SCOPES if re.search(rf"\.{m}\(", code)}
     needed = {"commands"} | {METHOD_SCOPES[m] for m in used if METHOD_SCOPES[m]}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed

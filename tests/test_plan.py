@@ -34,11 +34,17 @@ def test_user_conditions_are_anded_with_the_widget_filters_never_replacing_them(
 
 def test_a_requested_range_replaces_the_saved_range_but_keeps_other_conditions() -> None:
     saved = {"operator": "and", "conditions": [WEEK, SUCCESS]}
-    w = Widget(id=1, chart_type="line", field="duration", filters={"operator": "and", "conditions": [
-        {"field": "timestamp", "op": "gte", "value": "now-2d"}, LONG]})
+    w = Widget(
+        id=1,
+        chart_type="line",
+        field="duration",
+        filters={"operator": "and", "conditions": [{"field": "timestamp", "op": "gte", "value": "now-2d"}, LONG]},
+    )
     node, _ = widget_filter(dashboard(saved, w), w, DataQuery(range=(24, "h")))
-    assert node == {"operator": "and", "conditions": [
-        SUCCESS, LONG, {"field": "timestamp", "op": "gte", "value": "now-24h"}]}
+    assert node == {
+        "operator": "and",
+        "conditions": [SUCCESS, LONG, {"field": "timestamp", "op": "gte", "value": "now-24h"}],
+    }
 
 
 def test_without_any_lower_bound_the_last_7_days_are_used_and_said() -> None:

@@ -1,0 +1,177 @@
+"""The edit-widget modal (prefilled with the widget as it is) and the reject-reason modal. Pure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import filters
+from bot.cekura_models import AGGREGATIONS, CHART_TYPES, TIME_PERIODS, Widget
+from handlers import blocks as bk
+from handlers.ids import EditBlocks, EditViews
+
+NONE = "none"
+VALUE = "value"
+
+
+def _text(
+    label: str, block_id: str, initial: str, *, multiline: bool = False, optional: bool = True, hint: str | None = None
+) -> bk.SlackBlock:
+    element: bk.SlackBlock = {"type": "plain_text_input", "action_id": VALUE, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial[:3000]
+    block: bk.SlackBlock = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint}
+    return block
+
+
+def _option(value: str) -> bk.SlackBlock:
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
+
+
+def _select(label: str, block_id: str, choices: tuple[str, ...], initial: str | None, *, none: bool) -> bk.SlackBlock:
+    options = ([_option(NONE)] if none else []) + [_option(c) for c in choices]
+    element: bk.SlackBlock = {"type": "static_select", "action_id": VALUE, "options": options}
+    chosen = initial if initial in choices else (NONE if none else None)
+    if chosen:
+        element["initial_option"] = _option(chosen)
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": none,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+    }
+
+
+def loading_modal(title: str = "Edit widget") -> bk.SlackBlock:
+    """Shown at once (trigger ids die after 3 s), replaced by the form when the widget is read."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "blocks": [bk.section(":hourglass_flowing_sand: Reading the widget from Cekura…")],
+    }
+
+
+def form_values(widget: Widget) -> dict[str, Any]:
+    """The widget's editable fields as the form shows them."""
+    return {
+        "name": widget.name or "",
+        "chart_type": widget.chart_type,
+        "field": widget.field or "",
+        "metric": "" if widget.metric is None else str(widget.metric),
+        "aggregation_function": widget.aggregation_function or NONE,
+        "time_period": widget.time_period or NONE,
+        "filters": filters.to_text(widget.filters) if widget.filters else "",
+    }
+
+
+def widget_modal(widget: Widget, channel: str) -> bk.SlackBlock:
+    """The edit form, prefilled; `private_metadata` remembers the widget and what the form showed."""
+    shown = form_values(widget)
+    return {
+        "type": "modal",
+        "callback_id": EditViews.WIDGET_FORM,
+        "private_metadata": metadata(widget, channel),
+        "title": {"type": "plain_text", "text": f"Edit widget {widget.id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Propose"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            bk.context("Nothing changes until an approver approves your proposal."),
+            _text("Name", EditBlocks.NAME, shown["name"]),
+            _select("Chart type", EditBlocks.CHART, CHART_TYPES, shown["chart_type"], none=False),
+            _text(
+                "Field",
+                EditBlocks.FIELD,
+                shown["field"],
+                hint="e.g. duration, success, call_ended_reason, metadata.region",
+            ),
+            _text(
+                "Metric id",
+                EditBlocks.METRIC,
+                shown["metric"],
+                hint="needed when the field is metric_evaluations.value",
+            ),
+            _select("Aggregation", EditBlocks.AGGREGATION, AGGREGATIONS, shown["aggregation_function"], none=True),
+            _select("Period", EditBlocks.PERIOD, TIME_PERIODS, shown["time_period"], none=True),
+            _text(
+                "Filters",
+                EditBlocks.FILTERS,
+                shown["filters"],
+                multiline=True,
+                hint="e.g. duration >= 60 and success = true — leave empty for no filters",
+            ),
+        ],
+    }
+
+
+def read_form(values: dict[str, Any]) -> dict[str, str]:
+    """The submitted form as plain strings keyed like `form_values`."""
+
+    def get(block: str) -> str:
+        element = (values.get(block) or {}).get(VALUE) or {}
+        if element.get("type") == "static_select":
+            return str((element.get("selected_option") or {}).get("value") or NONE)
+        return str(element.get("value") or "").strip()
+
+    return {
+        "name": get(EditBlocks.NAME),
+        "chart_type": get(EditBlocks.CHART),
+        "field": get(EditBlocks.FIELD),
+        "metric": get(EditBlocks.METRIC),
+        "aggregation_function": get(EditBlocks.AGGREGATION),
+        "time_period": get(EditBlocks.PERIOD),
+        "filters": get(EditBlocks.FILTERS),
+    }
+
+
+def reject_modal(request_id: str) -> bk.SlackBlock:
+    """Asks for an optional reason before rejecting."""
+    return {
+        "type": "modal",
+        "callback_id": EditViews.REJECT_FORM,
+        "private_metadata": request_id,
+        "title": {"type": "plain_text", "text": f"Reject {request_id}"[:24]},
+        "submit": {"type": "plain_text", "text": "Reject"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [_text("Reason (optional)", EditBlocks.REASON, "", multiline=True)],
+    }
+
+
+def metadata(widget: Widget, channel: str) -> str:
+    """private_metadata: the widget, the channel, and what the form showed (to diff against)."""
+    full = json.dumps({"w": widget.id, "c": channel, "s": form_values(widget)}, separators=(",", ":"))
+    return full if len(full) <= 3000 else json.dumps({"w": widget.id, "c": channel}, separators=(",", ":"))
+
+
+def form_changes(shown: dict[str, str], submitted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The Cekura changes the form asks for, and per-block errors for invalid entries."""
+    changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, new in submitted.items():
+        if new == shown.get(key, ""):
+            continue
+        if key == "filters":
+            try:
+                changes["filters"] = filters.parse(new) if new else {}
+            except Exception as exc:  # FilterSyntaxError: shown on the field
+                errors[EditBlocks.FILTERS] = str(exc)[:150]
+        elif key == "metric":
+            if new and not new.isdigit():
+                errors[EditBlocks.METRIC] = "A metric id is a whole number, e.g. 101."
+            else:
+                changes["metric"] = int(new) if new else None
+        elif key in ("aggregation_function", "time_period"):
+            changes[key] = None if new == NONE else new
+        elif key == "name" and not new:
+            errors[EditBlocks.NAME] = "Give the widget a name."
+        else:
+            changes[key] = new
+    return changes, errors

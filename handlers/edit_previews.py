@@ -1,0 +1,71 @@
+"""The preview under an edit request: the widget as it is next to the widget as proposed."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot import filters
+from bot.cekura_models import Widget
+from bot.edits import EditRequest
+from bot.edits.changes import apply_changes
+from bot.errors import BotError
+from bot.query import DataQuery
+from bot.slack_post import ChartFile
+from bot.widget_charts import to_view
+from handlers import blocks as bk
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def preview_pngs(deps: Deps, request: EditRequest) -> list[ChartFile]:
+    """Two charts, current and proposed, from Cekura's data and preview_data endpoints."""
+    current = deps.service.widget_report(request.object_id, DataQuery())
+    config = deps.editing.preview_config(request)
+    assert config is not None
+    after = Widget.model_validate({**apply_changes(request.base_snapshot, request.changes), "id": request.object_id})
+    data = deps.cekura.preview_data(config)
+    stamp = filters.describe(config.get("filters") or None, deps.clock())
+    view = to_view(after, data, stamp=f"proposed · {stamp}", tz=deps.settings.timezone)
+    (proposed,) = deps.renderer.render_all([view.chart])
+    if not isinstance(proposed, bytes):
+        raise proposed
+    files = [ChartFile(f"{request.id}-proposed.png", f"Proposed: {after.title}", proposed)]
+    if current.widgets:
+        files.insert(0, ChartFile(f"{request.id}-current.png", f"Now: {current.title}", current.widgets[0].png))
+    return files
+
+
+def post_preview(deps: Deps, request: EditRequest, channel: str, thread_ts: str) -> None:
+    """Post the preview in the request's thread; a preview that fails is named, never blocking."""
+    if request.kind != "widget":
+        return
+    try:
+        files = preview_pngs(deps, request)
+    except BotError as exc:
+        deps.poster.post_message(
+            channel,
+            text="Preview unavailable",
+            thread_ts=thread_ts,
+            blocks=[bk.context(f":warning: Preview unavailable: {bk.escape(str(exc))}")],
+        )
+        return
+    except Exception:
+        log.exception("preview of %s failed", request.id)
+        deps.poster.post_message(
+            channel,
+            text="Preview unavailable",
+            thread_ts=thread_ts,
+            blocks=[bk.context(":warning: Preview unavailable (see the bot's log).")],
+        )
+        return
+    deps.poster.post_charts(
+        channel,
+        text=f"Preview of {request.id}",
+        files=files,
+        thread_ts=thread_ts,
+        blocks=[bk.context(f"Preview of *{request.id}*: now (first) and as proposed (second).")],
+    )
