@@ -126,9 +126,7 @@ def ellipsize(renderer: RendererAgg, text: str, prop: FontProperties, max_px: fl
     return text[:low].rstrip() + _ELLIPSIS
 
 
-def fit_lines(
-    renderer: RendererAgg, text: str, prop: FontProperties, max_px: float, max_lines: int = 2
-) -> list[str]:
+def fit_lines(renderer: RendererAgg, text: str, prop: FontProperties, max_px: float, max_lines: int = 2) -> list[str]:
     """`text` wrapped at spaces into lines of at most `max_px`, the last one ellipsized if needed."""
     if surely_fits(text, prop, max_px) or text_width(renderer, text, prop) <= max_px:
         return [text] if text else []
@@ -276,9 +274,7 @@ def place_axes(frame: Frame, ax: Axes, *, unit: Unit, y_label: str, bottom_px: f
     low, high = sorted(ax.get_ylim())
     ticks = [t for t in ax.yaxis.get_majorticklocs() if low <= t <= high]
     prop = font(TICK_PT)
-    widest = max(
-        (text_width(frame.renderer, label, prop) for label in formatter.format_ticks(ticks)), default=0
-    )
+    widest = max((text_width(frame.renderer, label, prop) for label in formatter.format_ticks(ticks)), default=0)
     top_px = 22.0
     if y_label:
         label_prop = font(LABEL_PT)

@@ -70,6 +70,8 @@ def render_line(chart: LineChart) -> bytes:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(formatter)
     ax.margins(x=0.01, y=0.08)
+    if np.ptp(x[finite]) == 0:
+        ax.set_xlim(x[finite][0] - 1 / 24, x[finite][0] + 1 / 24)  # one moment: an hour either side, not years
     ax.xaxis.get_offset_text().set_fontproperties(font(TICK_PT * 0.85))
     ax.xaxis.get_offset_text().set_color(INK)
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=_BOTTOM_PX)

@@ -40,11 +40,7 @@ _RING_PT = 14.0
 def fold_slices(slices: Sequence[tuple[str, float]], limit: int = MAX_SLICES) -> list[tuple[str, float]]:
     """Positive slices, largest first, the tail beyond `limit - 1` summed into one 'Other' slice."""
     positive = sorted(
-        (
-            (label.strip() or "(blank)", value)
-            for label, value in slices
-            if math.isfinite(value) and value > 0
-        ),
+        ((label.strip() or "(blank)", value) for label, value in slices if math.isfinite(value) and value > 0),
         key=lambda s: -s[1],
     )
     if len(positive) <= limit:

@@ -41,9 +41,7 @@ def warm_up() -> None:
             "s",
             "seconds",
         ),
-        BarChart(
-            "Warm-up", stamp, "UTC", [(start + timedelta(days=d), float(d)) for d in range(7)], "day", "count"
-        ),
+        BarChart("Warm-up", stamp, "UTC", [(start + timedelta(days=d), float(d)) for d in range(7)], "day", "count"),
         PieChart("Warm-up", stamp, "UTC", [("a", 3.0), ("b", 2.0), ("c", 1.0)]),
         StatCard(
             "Warm-up",

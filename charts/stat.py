@@ -37,9 +37,9 @@ def stat_label(key: str) -> str:
 
 
 def stat_value(value: float | None, unit: Unit) -> str:
-    """A figure in full where it fits ('1,234'), else as `human_number` writes it ('1.2M', '92 %')."""
-    if unit == "" and value is not None and math.isfinite(value) and value == int(value) and abs(value) < 1e6:
-        return f"{int(value):,}"
+    """A figure in full where it fits ('1,234'), else as `human_number` writes it ('1.2M', '12.5', '92 %')."""
+    if unit == "" and value is not None and math.isfinite(value) and 1000 <= abs(value) < 1e6:
+        return f"{round(value):,}"
     return human_number(value, unit)
 
 

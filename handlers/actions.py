@@ -45,7 +45,6 @@ def register(app: App, deps: Deps) -> None:
 
     @app.action(REPOST_ACTIONS)
     def on_repost(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
         action = body["actions"][0]
         channel = str((body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""))
         user = str(body["user"]["id"])
@@ -56,6 +55,7 @@ def register(app: App, deps: Deps) -> None:
             post(deps, object_id, query, channel, user)
 
         deps.submit(run_reporting, work, respond, "chart button")
+        ack()
 
     @app.action(ChartActions.OPEN_IN_CEKURA.value)
     def on_open(ack: Ack) -> None:

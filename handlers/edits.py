@@ -97,7 +97,10 @@ def expire_sweep(deps: Deps) -> int:
     """Expire overdue requests and mark their messages (each by exactly one process); returns how many."""
     expired = deps.editing.expire_due()
     for request in expired:
-        refresh_message(deps, request.id, tell_requester=True)
+        try:
+            refresh_message(deps, request.id, tell_requester=True)
+        except SlackApiError as exc:  # a deleted message must not keep the others from being marked
+            log.warning("could not mark %s expired in Slack: %s", request.id, exc.response.get("error"))
     return len(expired)
 
 
@@ -226,7 +229,6 @@ def register(app: App, deps: Deps) -> None:
 
     @app.view(EditViews.REJECT_FORM.value)
     def on_reject_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
         user, request_id = str(body["user"]["id"]), str(view["private_metadata"])
         reason = (
             str(((view["state"]["values"].get(EditBlocks.REASON) or {}).get("value") or {}).get("value") or "") or None
@@ -239,11 +241,13 @@ def register(app: App, deps: Deps) -> None:
             tell,
             "reject",
         )
+        ack()
 
     @app.action(EditActions.EDIT_WIDGET.value)
     def on_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        widget_id = int(body["actions"][0]["selected_option"]["value"])
+        action = body["actions"][0]
+        widget_id = int((action.get("selected_option") or {}).get("value") or action.get("value"))
         channel = str((body.get("channel") or {}).get("id", ""))
         try:
             deps.editing.check_editor(str(body["user"]["id"]))
@@ -266,7 +270,6 @@ def register(app: App, deps: Deps) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack()
         tell = tell_user(deps, channel, user)
         deps.submit(
             run_reporting,
@@ -274,6 +277,7 @@ def register(app: App, deps: Deps) -> None:
             tell,
             "edit form",
         )
+        ack()
 
 
 def _rule_errors(widget_id: int, shown: dict[str, str], changes: dict[str, Any]) -> dict[str, str]:

@@ -51,3 +51,49 @@ def h(bot_harness: object) -> object:
     bot_harness.cekura.reset()
     bot_harness.slack.reset()
     return bot_harness
+
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema of its own, dropped afterwards.
+
+    Skipped only when no server answers on a developer's machine; in CI (CI=true) that is a failure.
+    """
+    import secrets
+
+    import psycopg
+
+    try:
+        psycopg.connect(PG_SERVER, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 does not answer (CI must start it: see .ci/run)")
+        pytest.skip("the PostgreSQL server on 127.0.0.1:5432 does not answer")
+    schema = f"e2e_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+class Clock:
+    """A clock tests move by hand."""
+
+    def __init__(self) -> None:
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> object:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)

@@ -6,6 +6,7 @@ pytest turns warnings into errors, so a "Glyph missing" or mathtext warning fail
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import multiprocessing
@@ -13,8 +14,9 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import psutil
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -47,9 +49,7 @@ def assert_chart_png(png: bytes, *, min_height: int = 300) -> None:
 
 
 def line_chart(count: int = 168, **changes: object) -> LineChart:
-    points = [
-        (START + timedelta(hours=i), None if i % 37 == 5 else 60 + 40 * math.sin(i / 9)) for i in range(count)
-    ]
+    points = [(START + timedelta(hours=i), None if i % 37 == 5 else 60 + 40 * math.sin(i / 9)) for i in range(count)]
     spec = LineChart("Average call duration", STAMP, "America/New_York", points, "duration", "seconds")
     return LineChart(**{**spec.__dict__, **changes})  # type: ignore[arg-type]
 
@@ -209,6 +209,8 @@ def test_stat_labels_and_values() -> None:
     assert stat_value(1234, "") == "1,234"
     assert stat_value(1_234_567, "") == "1.2M"
     assert stat_value(12.5, "") == "12.5"
+    assert stat_value(1234.5, "") == "1,234"  # rounds half to even, like every f-string
+    assert stat_value(950, "") == "950"
     assert stat_value(92, "percent") == "92 %"
     assert stat_value(125, "seconds") == "2m 05s"
     assert stat_value(0.85, "seconds") == "850 ms"
@@ -238,3 +240,24 @@ def test_specs_pickle_and_render_in_worker_processes() -> None:
         pool.submit(warm_up).result(timeout=60)
         for png in pool.map(render, [line_chart(), PIE], timeout=60):
             assert_chart_png(png)
+
+
+def test_spent_figures_do_not_pile_up_memory() -> None:
+    # Dead figures are reference cycles that wait for Python's rare full collection. Simulate the
+    # worst case (no collection at all): they must not each keep a 3 MB pixel buffer alive.
+    process = psutil.Process()
+    charts = [line_chart(), bar_chart(), PIE]
+    for chart in charts:
+        render(chart)
+    gc.collect()
+    before = process.memory_info().rss
+    gc.disable()
+    try:
+        for index in range(20):
+            render(charts[index % len(charts)])
+        renderers = [o for o in gc.get_objects() if isinstance(o, RendererAgg)]
+        grown = process.memory_info().rss - before
+    finally:
+        gc.enable()
+    assert len(renderers) <= 3  # this thread's reusable ones
+    assert grown < 30_000_000
