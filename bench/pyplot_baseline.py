@@ -76,18 +76,23 @@ def _pie(chart: PieChart) -> bytes:
     slices = fold_slices(chart.slices)
     total = sum(v for _, v in slices)
     ax.pie([v for _, v in slices], autopct="%.0f%%", wedgeprops={"width": 0.36}, textprops={"fontsize": 14})
-    labels = [
-        f"{safe_text(k)}  {human_number(v)} · {human_number(100 * v / total, 'percent')}" for k, v in slices
-    ]
+    labels = [f"{safe_text(k)}  {human_number(v)} · {human_number(100 * v / total, 'percent')}" for k, v in slices]
     ax.legend(labels, loc="center left", bbox_to_anchor=(1, 0.5), fontsize=16, frameon=False)
     return _finish(fig, chart)
 
 
 def _card(fig: Figure, x: float, y: float, width: float, height: float) -> None:
     fig.patches.append(
-        FancyBboxPatch((x, y), width, height, boxstyle="round,pad=0,rounding_size=0.015",
-                       transform=fig.transFigure, facecolor="#F4F6F8", edgecolor="none")
-    )  # fmt: skip
+        FancyBboxPatch(
+            (x, y),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.015",
+            transform=fig.transFigure,
+            facecolor="#F4F6F8",
+            edgecolor="none",
+        )
+    )
 
 
 def _stat(chart: StatCard) -> bytes:

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -46,7 +46,6 @@ TICK_PT = 16.0
 LABEL_PT = 16.0
 VALUE_PT = 14.0
 
-_PRIMARY = "DejaVu Sans"
 # Fonts that can draw CJK, used as fallbacks only when installed (matplotlib falls back per glyph).
 _CJK_FALLBACKS = (
     *(f"Noto Sans CJK {r}" for r in ("JP", "SC", "TC", "KR")),
@@ -63,7 +62,7 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def font_family() -> tuple[str, ...]:
     """DejaVu Sans, then the first installed CJK font, if any."""
     installed = {entry.name for entry in fontManager.ttflist}
-    return (_PRIMARY, *[name for name in _CJK_FALLBACKS if name in installed][:1])
+    return ("DejaVu Sans", *[name for name in _CJK_FALLBACKS if name in installed][:1])
 
 
 @lru_cache(maxsize=2)
@@ -105,10 +104,8 @@ def text_width(renderer: RendererAgg, text: str, prop: FontProperties) -> float:
 
 
 def surely_fits(text: str, prop: FontProperties, max_px: float) -> bool:
-    """Whether `text` surely fits without laying it out (~0.5 ms a call; most labels are short).
-
-    No printable ASCII glyph of DejaVu Sans is wider than 1.11 em (bold 'W'), so a bound will do.
-    """
+    """Whether `text` surely fits without laying it out (~0.5 ms a call; most labels are short)."""
+    # No printable ASCII glyph of DejaVu Sans is wider than 1.11 em (bold 'W'), so a bound will do.
     return len(text) * 1.12 * prop.get_size_in_points() * DPI / 72 <= max_px and text.isascii()
 
 
@@ -169,11 +166,10 @@ _per_thread = threading.local()
 
 
 class _Canvas(FigureCanvasAgg):
-    """An Agg canvas that draws into its thread's reusable pixel buffer rather than a new one.
+    """An Agg canvas drawing into its thread's reusable pixel buffer rather than a new one.
 
-    A spent figure is a web of reference cycles (its texts keep the renderer) that only Python's
-    rarely run full collection frees; with a buffer of its own each, a busy worker would carry
-    ~100 MB of dead 3 MB buffers. Sharing is safe: one thread draws one figure at a time.
+    Spent figures are reference cycles (their texts keep the renderer) freed only by Python's rare
+    full collection: with a 3 MB buffer each, a busy worker would carry ~100 MB of dead ones.
     """
 
     def get_renderer(self) -> RendererAgg:
@@ -216,17 +212,8 @@ def _text_block(frame: Frame, text: str, prop: FontProperties, y: float, va: str
     usable = float(frame.fig.bbox.width) - 2 * MARGIN_PX
     lines = fit_lines(frame.renderer, safe_text(text, bold=prop.get_weight() == "bold"), prop, usable)
     if lines:
-        frame.fig.text(
-            frame.px_x(MARGIN_PX),
-            y,
-            "\n".join(lines),
-            fontproperties=prop,
-            ha="left",
-            va=va,
-            color=color,
-            linespacing=_LINE_SPACING,
-            parse_math=False,
-        )
+        kwargs: dict[str, Any] = {"va": va, "color": color, "linespacing": _LINE_SPACING}
+        frame.fig.text(frame.px_x(MARGIN_PX), y, "\n".join(lines), fontproperties=prop, parse_math=False, **kwargs)
     return len(lines)
 
 
@@ -250,23 +237,17 @@ def new_frame(chart: Common, height_in: float = HEIGHT_IN) -> Frame:
 
 def style_axes(ax: Axes, *, grid: Literal["x", "y", "both"] = "y") -> None:
     """The shared axes look: light grid behind the data, no top/right spines, large grey ticks."""
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_color(SPINE)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.spines[["left", "bottom"]].set_color(SPINE)
     ax.set_axisbelow(True)
     ax.grid(True, axis=grid, color=GRID, linewidth=1.0)
     ax.tick_params(labelsize=TICK_PT, colors=MUTED, labelcolor=INK, length=5, width=1)
-    for offset in (ax.xaxis.get_offset_text(), ax.yaxis.get_offset_text()):
-        offset.set_fontproperties(font(LABEL_PT * 0.9))
-        offset.set_color(MUTED)
 
 
 def place_axes(frame: Frame, ax: Axes, *, unit: Unit, y_label: str, bottom_px: float) -> None:
-    """Format the value axis in `unit`, fit the left margin to its widest tick, and label it above the axis.
+    """Format the value axis in `unit`, fit the left margin to its widest tick, label it above the axis.
 
-    The label sits horizontally over the axis (not rotated along it) so it stays readable when shrunk.
-    Call it after plotting: the ticks depend on the data limits.
+    Call it after plotting (ticks depend on the data). The label is horizontal to stay readable shrunk.
     """
     ax.yaxis.set_major_locator(axis_locator(unit))
     formatter = axis_formatter(unit)
@@ -277,19 +258,9 @@ def place_axes(frame: Frame, ax: Axes, *, unit: Unit, y_label: str, bottom_px: f
     widest = max((text_width(frame.renderer, label, prop) for label in formatter.format_ticks(ticks)), default=0)
     top_px = 22.0
     if y_label:
-        label_prop = font(LABEL_PT)
-        top = frame.top - frame.px_y(8)
-        text = ellipsize(frame.renderer, safe_text(y_label), label_prop, float(frame.fig.bbox.width) / 2)
-        frame.fig.text(
-            frame.px_x(MARGIN_PX),
-            top,
-            text,
-            fontproperties=label_prop,
-            color=MUTED,
-            va="top",
-            ha="left",
-            parse_math=False,
-        )
+        prop, top = font(LABEL_PT), frame.top - frame.px_y(8)
+        text = ellipsize(frame.renderer, safe_text(y_label), prop, float(frame.fig.bbox.width) / 2)
+        frame.fig.text(frame.px_x(MARGIN_PX), top, text, fontproperties=prop, color=MUTED, va="top", parse_math=False)
         top_px += line_px(LABEL_PT)
     frame.fig.subplots_adjust(
         left=frame.px_x(MARGIN_PX + widest + 14),

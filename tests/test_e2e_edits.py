@@ -242,8 +242,12 @@ def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None
         h.server.ready.set()
         h.driver = SlackDriver(h.server.url + "/slack/events", SIGNING_SECRET, h.slack)
         assert len(h.deps.edits.pending()) == 1
-        click(h, EditActions.APPROVE, message, APPROVER)
-        assert h.cekura.widgets[34]["name"] == "after restart"
+        ack = h.driver.block_action(EditActions.APPROVE, request_id(message), message=message, user=APPROVER,
+                                    block_id=EditBlocks.ACTIONS)
+        assert ack.status == 200, ack
+        h.slack.wait_for(lambda: h.deps.edits.require(request_id(message)).state.value != "pending", timeout=15)
+        state = h.deps.edits.require(request_id(message)).state
+        assert h.cekura.widgets[34]["name"] == "after restart", (state, [r.get("text") for r in h.slack.responses][1:])
 
 
 @pytest.mark.postgres
