@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cekura_models import Widget
 from bot.edits import KINDS, Kind, Outcome
-from bot.edits.changes import USAGE, parse_quick_edit, validate_widget
+from bot.edits.changes import USAGE, validate_widget
+from bot.edits.quick import parse_quick_edit
 from bot.errors import UserError
 from handlers import edit_messages as em
 from handlers.edit_modal import (

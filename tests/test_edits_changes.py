@@ -17,12 +17,12 @@ from bot.edits.changes import (
     diff,
     has_changed,
     inverse,
-    parse_quick_edit,
     patch_body,
     touched_fields,
     validate_dashboard,
     validate_widget,
 )
+from bot.edits.quick import parse_quick_edit
 from bot.errors import FilterSyntaxError, UserError
 
 LONG_CALLS = {"operator": "and", "conditions": [{"field": "duration", "op": "gte", "value": 60},
