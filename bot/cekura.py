@@ -8,20 +8,17 @@ Every answer is validated into `bot.cekura_models`; every failure leaves as a `b
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
 from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, SecretStr
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from bot.cekura_models import (
     BulkWidgetsResult,
@@ -32,6 +29,7 @@ from bot.cekura_models import (
     Widget,
     WidgetData,
 )
+from bot.cekura_retry import _is_transient, _reason, _rejection_detail, _RetryableStatus, _Wait
 from bot.errors import CekuraAuthError, CekuraRejected, NotFound, UpstreamError
 
 log = logging.getLogger("bot.cekura")
@@ -40,114 +38,12 @@ M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, Any] | None
 Target = tuple[str, int] | None  # what a 404 means for this call, e.g. ("dashboard", 12)
 
-_DETAIL_MAX = 300  # a 400's reason is shown in Slack; a runaway body must not flood the message
-# Failures that prove Cekura never saw the request: safe to retry even a create.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
 
 def _user_agent() -> str:
     try:
         return f"cekura-bot/{metadata.version('cekura-bot')}"
     except metadata.PackageNotFoundError:
         return "cekura-bot/unknown"
-
-
-class _RetryableStatus(Exception):
-    """A 429/5xx answer, raised inside the retry loop so tenacity treats it like a transport error."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-def _is_transient(idempotent: bool, exc: BaseException) -> bool:
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return False  # a base URL without http(s):// is a config mistake; waiting will not fix it
-    if not idempotent:
-        # A timeout or 5xx may arrive after the server committed: repeating a create would duplicate it.
-        rate_limited = isinstance(exc, _RetryableStatus) and exc.response.status_code == 429
-        return rate_limited or isinstance(exc, _NOT_SENT)
-    return isinstance(exc, _RetryableStatus | httpx.TransportError)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta-seconds or HTTP-date); None if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
-class _Wait:
-    """Honour the server's `Retry-After` (capped), else capped exponential backoff with full jitter."""
-
-    def __init__(self, max_wait: float) -> None:
-        self._max_wait = max_wait
-        self._backoff = wait_random_exponential(multiplier=0.25, max=max_wait)
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        asked = (
-            _retry_after(exc.response.headers.get("Retry-After"))
-            if isinstance(exc, _RetryableStatus)
-            else None
-        )
-        return min(asked, self._max_wait) if asked is not None else float(self._backoff(state))
-
-
-def _reason(exc: BaseException | None) -> str:
-    """A short, human reason for an UpstreamError or a retry log line."""
-    if isinstance(exc, _RetryableStatus):
-        status = exc.response.status_code
-        return "rate limited (HTTP 429)" if status == 429 else f"HTTP {status}"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else "could not connect"
-    return "bad base URL" if isinstance(exc, httpx.UnsupportedProtocol) else "connection lost"
-
-
-def _flatten(errors: Any, where: str = "") -> list[str]:
-    """DRF error bodies as `field: message` lines; nested serializer paths are joined with dots."""
-    if isinstance(errors, dict):
-        return [line for key, value in errors.items() for line in _flatten(value, _join(where, key))]
-    if not isinstance(errors, list):
-        text = "" if errors is None else str(errors)
-        return [f"{where}: {text}" if where else text] if text else []
-    words = " ".join(str(item) for item in errors if not isinstance(item, dict | list))
-    lines = [f"{where}: {words}" if where else words] if words else []
-    for index, item in enumerate(errors):
-        if isinstance(item, dict | list):
-            lines += _flatten(item, _join(where, index))
-    return lines
-
-
-def _join(where: str, key: Any) -> str:
-    # DRF files errors that belong to no single field under these keys; naming them would only confuse.
-    if key in ("non_field_errors", "detail"):
-        return where
-    return f"{where}.{key}" if where else str(key)
-
-
-def _rejection_detail(response: httpx.Response) -> str:
-    """Cekura's reason for a 4xx: `detail` when given, else the field errors in plain words."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    detail = body.get("detail") if isinstance(body, dict) else None
-    text = (
-        detail if isinstance(detail, str) else "; ".join(_flatten(body))
-    ) or f"HTTP {response.status_code}"
-    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"
 
 
 class CekuraClient:
@@ -273,10 +169,20 @@ class CekuraClient:
             page = self._request(method, next_url, Page, params=params, body=body)
             items += [self._validate(item, result, method, next_url) for result in page.results]
             params = None  # the server's `next` already carries the query
-            if page.next is not None and page.next in seen:
-                raise self._give_up(method, page.next, "pagination loop")
-            next_url = page.next
+            next_url = self._same_origin(page.next)
+            if next_url is not None and next_url in seen:
+                raise self._give_up(method, next_url, "pagination loop")
         return items
+
+    def _same_origin(self, url: str | None) -> str | None:
+        """A `next` link moved onto our base URL's scheme and host, so the API key never travels elsewhere.
+
+        (A proxy in front of Cekura may write its internal host or plain http into `next`.)
+        """
+        if url is None:
+            return None
+        target, base = httpx.URL(url), self._http.base_url
+        return str(target.copy_with(scheme=base.scheme, host=base.host, port=base.port))
 
     def _request(
         self,
@@ -337,16 +243,12 @@ class CekuraClient:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         attempt = f"{state.attempt_number}/{self._max_attempts}"
-        log.warning(
-            "Cekura %s %s: %s; attempt %s, retrying in %.2fs", method, _path(url), _reason(exc), attempt, wait
-        )
+        log.warning("Cekura %s %s: %s; attempt %s, retrying in %.2fs", method, _path(url), _reason(exc), attempt, wait)
 
     def _give_up(self, method: str, url: str, reason: str, details: str = "") -> UpstreamError:
         error = UpstreamError("Cekura", reason)
         more = f" ({details})" if details else ""
-        log.error(
-            "Cekura %s %s failed: %s%s [reference %s]", method, _path(url), reason, more, error.reference
-        )
+        log.error("Cekura %s %s failed: %s%s [reference %s]", method, _path(url), reason, more, error.reference)
         return error
 
 
