@@ -17,7 +17,9 @@ from bot.reldate import parse_iso
 from charts.format import human_number
 from charts.spec import BarChart, Chart, EmptyChart, LineChart, Period, PieChart, StatCard, Unit
 
-STAT_UNITS: dict[str, Unit] = {"success_rate": "percent", "avg_duration": "seconds"}
+STAT_UNITS: dict[str, Unit] = {"success_rate": "percent", "avg_duration": "seconds", "p95_latency": "seconds"}
+# Cekura reports latency in milliseconds; shown as durations ("850 ms", "1.2 s") it must be in seconds.
+STAT_SCALE = {"p95_latency": 0.001}
 PERIODS = ("hour", "day", "week", "month")
 TOTALLING = ("count", "sum")
 
@@ -44,6 +46,10 @@ def _number(value: Any) -> float | None:
             return None
         return parsed if math.isfinite(parsed) else None
     return None
+
+
+def _scaled(key: str, value: float | None) -> float | None:
+    return None if value is None else value * STAT_SCALE.get(key, 1.0)
 
 
 def _time(value: Any) -> datetime | None:
@@ -77,7 +83,7 @@ def to_view(widget: Widget, data: WidgetData, *, stamp: str, tz: str) -> WidgetV
     unit = value_unit(widget, data)
     rows = data.data if isinstance(data.data, list) else []
     if kind == "stat" and isinstance(data.data, dict) and data.data:
-        stats = {str(k): _number(v) for k, v in data.data.items()}
+        stats = {str(k): _scaled(str(k), _number(v)) for k, v in data.data.items()}
         if any(v for v in stats.values()):  # all zero or missing: no calls in the range
             card = StatCard(title, stamp, tz, stats, STAT_UNITS)
             return WidgetView(widget.id, title, card, _stat_figure(stats))
@@ -142,5 +148,5 @@ def _stat_figure(stats: dict[str, float | None]) -> str:
     if stats.get("avg_duration") is not None:
         parts.append(f"avg {human_number(stats['avg_duration'], 'seconds')}")
     if stats.get("p95_latency") is not None:
-        parts.append(f"p95 latency {human_number(stats['p95_latency'])} ms")
+        parts.append(f"p95 latency {human_number(stats['p95_latency'], 'seconds')}")
     return " · ".join(parts) or "no data in this range"
