@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -56,8 +57,8 @@ def h(bot_harness: object) -> object:
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-def pg_schema_url() -> Iterator[str]:
+@contextmanager
+def fresh_pg_schema(prefix: str = "t") -> Iterator[str]:
     """A PostgreSQL URL on a fresh schema of its own, dropped afterwards.
 
     Skipped only when no server answers on a developer's machine; in CI (CI=true) that is a failure.
@@ -72,7 +73,7 @@ def pg_schema_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL on 127.0.0.1:5432 does not answer (CI must start it: see .ci/run)")
         pytest.skip("the PostgreSQL server on 127.0.0.1:5432 does not answer")
-    schema = f"e2e_{secrets.token_hex(6)}"
+    schema = f"{prefix}_{secrets.token_hex(6)}"
     with psycopg.connect(PG_SERVER, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
@@ -80,6 +81,13 @@ def pg_schema_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_SERVER, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test."""
+    with fresh_pg_schema("e2e") as url:
+        yield url
 
 
 class Clock:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
@@ -17,8 +15,8 @@ from bot.db import alembic_config, make_engine, migrate, session_factory
 from bot.edits import EditRequest, Outcome, State
 from bot.edits.store import EditStore
 from bot.errors import UserError
+from tests.conftest import fresh_pg_schema
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=24)
 WIDGET = {"id": 34, "dashboard": 12, "name": "Duration", "chart_type": "line", "field": "duration",
@@ -38,32 +36,11 @@ class Clock:
         self.now += delta
 
 
-def _pg_answers() -> bool:
-    try:
-        psycopg.connect(PG_SERVER, connect_timeout=3).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="session")
-def pg_available() -> bool:
-    return _pg_answers()
-
-
 @pytest.fixture
-def pg_url(pg_available: bool) -> Iterator[str]:
+def pg_url() -> Iterator[str]:
     """A uniquely named, empty schema for this test, dropped afterwards."""
-    if not pg_available:
-        pytest.skip("the PostgreSQL server on 127.0.0.1:5432 does not answer")
-    schema = f"edits_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_pg_schema("edits") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
