@@ -17,7 +17,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -61,9 +61,21 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x63656B75  # any constant shared by every bot process: "ceku"
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (safe to call at every start)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema up to the newest migration (safe to call at every start, from several processes)."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    # Two bots starting together on an empty database would both create the tables; one waits here.
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -327,3 +328,16 @@ def test_message_location_and_open_requests(store: EditStore) -> None:
     assert store.open_requests("widget", 34) == [stored]
     with pytest.raises(UserError):
         store.set_message("ER-NOPE1", "C9", "1")
+
+
+@pytest.mark.postgres
+def test_two_processes_migrating_at_once_on_an_empty_database(pg_url: str) -> None:
+    engines = [make_engine(pg_url), make_engine(pg_url)]  # as two bot processes starting together
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(migrate, engines))
+        with engines[0].connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM edit_requests")).scalar() == 0
+    finally:
+        for engine in engines:
+            engine.dispose()
