@@ -47,9 +47,7 @@ class NotFound(BotError):
     """Cekura answered 404 for a dashboard or widget."""
 
     def __init__(self, kind: str, object_id: int) -> None:
-        super().__init__(
-            f"{kind.capitalize()} {object_id} was not found (or this API key cannot see it)."
-        )
+        super().__init__(f"{kind.capitalize()} {object_id} was not found (or this API key cannot see it).")
         self.kind = kind
         self.object_id = object_id
 

@@ -48,9 +48,7 @@ def test_a_day_of_calls_never_changes_and_looks_like_a_support_line() -> None:
     assert {call["metadata"]["region"] for call in calls} == {"us-east", "us-west", "eu-central", "ap-south"}
     hours = [call["timestamp"].hour for call in calls]
     assert hours.count(15) > 4 * hours.count(3)  # business hours are busy, nights quiet
-    with_latency = [
-        call for call in calls if any(r["metric"]["id"] == 101 for r in call["metric_evaluations"])
-    ]
+    with_latency = [call for call in calls if any(r["metric"]["id"] == 101 for r in call["metric_evaluations"])]
     assert 0.85 < len(with_latency) / len(calls) < 1
 
 
@@ -59,9 +57,7 @@ def test_calls_stop_at_now_and_reach_back_35_days() -> None:
     assert calls[-1]["timestamp"] <= NOW
     assert calls[0]["timestamp"].date() == NOW.date() - timedelta(days=HISTORY_DAYS)
     window = calls_between(7, NOW, NOW - timedelta(hours=2), NOW - timedelta(hours=1))
-    assert window and all(
-        NOW - timedelta(hours=2) <= c["timestamp"] <= NOW - timedelta(hours=1) for c in window
-    )
+    assert window and all(NOW - timedelta(hours=2) <= c["timestamp"] <= NOW - timedelta(hours=1) for c in window)
 
 
 def test_two_sandboxes_with_the_same_clock_give_identical_data() -> None:
@@ -69,9 +65,7 @@ def test_two_sandboxes_with_the_same_clock_give_identical_data() -> None:
         with CekuraSandbox(clock=lambda: NOW, seed=seed) as cekura:
             ids = list(range(210, 224))
             body = {"widget_ids": ids}
-            return httpx.post(
-                f"{cekura.url}/dashboards/widgets/bulk_data/?page_size=14", json=body, headers=KEY
-            ).json()
+            return httpx.post(f"{cekura.url}/dashboards/widgets/bulk_data/?page_size=14", json=body, headers=KEY).json()
 
     first = everything(7)
     assert first == everything(7)
@@ -128,11 +122,7 @@ def test_stat_is_an_object_of_kpis(data: dict[int, dict[str, Any]]) -> None:
     stat = data[223]["data"]
     assert set(stat) == {"total_calls", "success_rate", "avg_duration", "p95_latency"}
     assert stat["total_calls"] == len(data[210]["data"])
-    assert (
-        70 < stat["success_rate"] < 90
-        and 120 < stat["avg_duration"] < 300
-        and 800 < stat["p95_latency"] < 3000
-    )
+    assert 70 < stat["success_rate"] < 90 and 120 < stat["avg_duration"] < 300 and 800 < stat["p95_latency"] < 3000
     assert data[223]["chart_type"] == "stat" and data[223]["field_name"] == ""
 
 
@@ -283,9 +273,7 @@ def test_a_dashboard_refresh_is_fast_once_warm() -> None:
         started = time.perf_counter()
         for widget in widgets:
             own = widget["filters"]
-            effective = (
-                {"operator": "and", "conditions": [dashboard_filter, own]} if own else dashboard_filter
-            )
+            effective = {"operator": "and", "conditions": [dashboard_filter, own]} if own else dashboard_filter
             engine.widget_data(widget, effective, NOW)
         return time.perf_counter() - started
 

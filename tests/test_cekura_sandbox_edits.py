@@ -33,9 +33,7 @@ def test_patch_dashboard_changes_fields_and_bumps_updated_at(
     assert answer.json()["updated_at"] > before["updated_at"]
     assert sandbox.dashboards[7]["filters"] == LAST_WEEK
     assert bulk(api, [70]).status_code == 200  # now the dashboard carries the timestamp bound
-    bad = api.patch(
-        "/dashboards/dashboards/7/", json={"filters": {"field": "duration", "op": "like", "value": 1}}
-    )
+    bad = api.patch("/dashboards/dashboards/7/", json={"filters": {"field": "duration", "op": "like", "value": 1}})
     assert bad.status_code == 400 and list(bad.json()) == ["filters"]
 
 
@@ -95,9 +93,7 @@ def test_patch_widget_refuses_invalid_configs(
 
 
 def test_patch_widget_applies_a_valid_change(api: httpx.Client, sandbox: CekuraSandbox) -> None:
-    answer = api.patch(
-        "/dashboards/widgets/34/", json={"aggregation_function": "p95", "name": "p95 duration"}
-    )
+    answer = api.patch("/dashboards/widgets/34/", json={"aggregation_function": "p95", "name": "p95 duration"})
     assert answer.status_code == 200 and answer.json()["aggregation_function"] == "p95"
     assert sandbox.widgets[34]["name"] == "p95 duration"
     data = api.get("/dashboards/widgets/34/data/").json()
@@ -157,9 +153,5 @@ def test_preview_data_is_anded_with_the_dashboard_filters(api: httpx.Client) -> 
     assert scoped["data"][0]["value"] == next(
         item["value"] for item in everyone["data"] if item["label"] == "eu-central"
     )
-    assert api.post("/dashboards/widgets/preview_data/", json={**config, "dashboard": 7}).json() == {
-        "detail": REQUIRED
-    }
-    assert list(api.post("/dashboards/widgets/preview_data/", json={"chart_type": "stat"}).json()) == [
-        "dashboard"
-    ]
+    assert api.post("/dashboards/widgets/preview_data/", json={**config, "dashboard": 7}).json() == {"detail": REQUIRED}
+    assert list(api.post("/dashboards/widgets/preview_data/", json={"chart_type": "stat"}).json()) == ["dashboard"]

@@ -92,9 +92,7 @@ def ledger(factory: sessionmaker[Session], clock: Clock) -> DeliveryLedger:
     return DeliveryLedger(factory, clock, stale_after=timedelta(minutes=10), max_attempts=3)
 
 
-def _add(
-    store: DigestStore, schedule: str = "daily 09:00", channel: str = "C1", **kw: object
-) -> Subscription:
+def _add(store: DigestStore, schedule: str = "daily 09:00", channel: str = "C1", **kw: object) -> Subscription:
     return store.add(
         channel=channel,
         dashboard_id=12,
@@ -147,9 +145,7 @@ def test_add_get_list_edit_remove(store: DigestStore, clock: Clock) -> None:
     assert [s.id for s in store.list()] == [first.id, second.id]
     assert [s.id for s in store.list("C2")] == [second.id]
     clock.advance(hours=1)
-    edited = store.update(
-        first.id, schedule=parse_schedule("daily 07:00"), tz="america/new_york", where_text=None
-    )
+    edited = store.update(first.id, schedule=parse_schedule("daily 07:00"), tz="america/new_york", where_text=None)
     assert (edited.schedule.text, edited.tz, edited.where_text, edited.since) == (
         "daily 07:00",
         "America/New_York",
@@ -391,9 +387,7 @@ def test_catch_up_retries_stale_claims_and_failures_but_not_paused_or_new_digest
     assert ledger.due_slots([created_after_slot], now, timedelta(hours=1)) == []
 
 
-def test_catch_up_across_the_berlin_autumn_change(
-    store: DigestStore, ledger: DeliveryLedger, clock: Clock
-) -> None:
+def test_catch_up_across_the_berlin_autumn_change(store: DigestStore, ledger: DeliveryLedger, clock: Clock) -> None:
     clock.now = datetime(2025, 10, 20, tzinfo=UTC)
     sub = _add(store, "daily 09:00")
     now = datetime(2025, 10, 26, 8, 30, tzinfo=UTC)  # 09:30 CET, the first day after the change

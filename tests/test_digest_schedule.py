@@ -46,9 +46,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
         ("cron 0 6 1 * *", Schedule("cron", cron="0 6 1 * *"), 'cron "0 6 1 * *"'),
     ],
 )
-def test_every_form_parses_and_its_canonical_text_round_trips(
-    text: str, expected: Schedule, canonical: str
-) -> None:
+def test_every_form_parses_and_its_canonical_text_round_trips(text: str, expected: Schedule, canonical: str) -> None:
     schedule = parse_schedule(text)
     assert schedule == expected
     assert schedule.text == canonical
@@ -114,9 +112,7 @@ def test_new_york_non_existent_time_fires_once_an_hour_later_on_the_wall_clock()
     shown = next_times(at_0230, NEW_YORK, utc(2025, 3, 8, 12), n=2)
     assert [(t.day, t.hour, t.minute) for t in shown] == [(9, 3, 30), (10, 2, 30)]
     # Found even when the search starts after the jump (03:05 EDT), before the slot.
-    assert slots_between(at_0230, NEW_YORK, utc(2025, 3, 9, 7, 5), utc(2025, 3, 9, 8)) == [
-        utc(2025, 3, 9, 7, 30)
-    ]
+    assert slots_between(at_0230, NEW_YORK, utc(2025, 3, 9, 7, 5), utc(2025, 3, 9, 8)) == [utc(2025, 3, 9, 7, 30)]
 
 
 def test_new_york_ambiguous_time_fires_once_at_the_first_occurrence() -> None:

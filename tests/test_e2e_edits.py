@@ -124,8 +124,9 @@ def test_cekura_down_while_applying_fails_with_retry(eh: Harness) -> None:
 
 def test_cekura_400_is_shown_in_plain_words(eh: Harness) -> None:
     message = propose(eh, 'edit widget 34 name "x"')
-    eh.cekura.fail("/widgets/34", 400, body={"name": ["Ensure this field has no more than 255 characters."]},
-                   method="PATCH")
+    eh.cekura.fail(
+        "/widgets/34", 400, body={"name": ["Ensure this field has no more than 255 characters."]}, method="PATCH"
+    )
     click(eh, EditActions.APPROVE, message, APPROVER)
     assert "255 characters" in json.dumps(current(eh, message).blocks)
 
@@ -149,12 +150,19 @@ def form_state(view: dict[str, Any], **changes: str) -> dict[str, Any]:
         element, block_id = block["element"], block["block_id"]
         typed = changes.get(block_id)
         if element["type"] == "static_select":
-            option = ({"text": {"type": "plain_text", "text": typed}, "value": typed} if typed
-                      else element.get("initial_option"))
+            option = (
+                {"text": {"type": "plain_text", "text": typed}, "value": typed}
+                if typed
+                else element.get("initial_option")
+            )
             state[block_id] = {"value": {"type": "static_select", "selected_option": option}}
         else:
-            state[block_id] = {"value": {"type": "plain_text_input",
-                                         "value": typed if typed is not None else element.get("initial_value")}}
+            state[block_id] = {
+                "value": {
+                    "type": "plain_text_input",
+                    "value": typed if typed is not None else element.get("initial_value"),
+                }
+            }
     return state
 
 
@@ -231,8 +239,9 @@ def test_requests_expire_and_their_buttons_say_so(eh: Harness, clock: Clock) -> 
 
 def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path}/bot.sqlite"
-    with Harness.start(clock=clock, approvers=[APPROVER], approvals_channel="C_APPROVALS", database_url=url,
-                       render_workers=0) as h:
+    with Harness.start(
+        clock=clock, approvers=[APPROVER], approvals_channel="C_APPROVALS", database_url=url, render_workers=0
+    ) as h:
         message = propose(h, 'edit widget 34 name "after restart"')
         h.server.stop()  # the bot goes down; Slack and Cekura stay
         h.driver.close()
@@ -242,8 +251,9 @@ def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None
         h.server.ready.set()
         h.driver = SlackDriver(h.server.url + "/slack/events", SIGNING_SECRET, h.slack)
         assert len(h.deps.edits.pending()) == 1
-        ack = h.driver.block_action(EditActions.APPROVE, request_id(message), message=message, user=APPROVER,
-                                    block_id=EditBlocks.ACTIONS)
+        ack = h.driver.block_action(
+            EditActions.APPROVE, request_id(message), message=message, user=APPROVER, block_id=EditBlocks.ACTIONS
+        )
         assert ack.status == 200, ack
         h.slack.wait_for(lambda: h.deps.edits.require(request_id(message)).state.value != "pending", timeout=15)
         state = h.deps.edits.require(request_id(message)).state
@@ -252,8 +262,13 @@ def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None
 
 @pytest.mark.postgres
 def test_twenty_clicks_over_two_bots_on_postgres_send_one_patch(pg_schema_url: str, clock: Clock) -> None:
-    with Harness.start(clock=clock, approvers=[APPROVER, "U_CAROL"], approvals_channel="C_APPROVALS",
-                       database_url=pg_schema_url, render_workers=0) as h:
+    with Harness.start(
+        clock=clock,
+        approvers=[APPROVER, "U_CAROL"],
+        approvals_channel="C_APPROVALS",
+        database_url=pg_schema_url,
+        render_workers=0,
+    ) as h:
         second_deps = build_deps(h.settings, render_workers=0, clock=clock)  # a second bot: own engine and pools
         second = BotServer(create_app(h.settings, second_deps), host="127.0.0.1", port=0).start()
         try:
@@ -261,10 +276,16 @@ def test_twenty_clicks_over_two_bots_on_postgres_send_one_patch(pg_schema_url: s
             drivers = [h.driver, SlackDriver(second.url + "/slack/events", SIGNING_SECRET, h.slack)]
             users = [APPROVER, "U_CAROL"]
             with ThreadPoolExecutor(20) as pool:
-                codes = list(pool.map(
-                    lambda i: drivers[i % 2].block_action(
-                        EditActions.APPROVE, request_id(message), message=message, user=users[i % 2]).status,
-                    range(20)))
+                codes = list(
+                    pool.map(
+                        lambda i: (
+                            drivers[i % 2]
+                            .block_action(EditActions.APPROVE, request_id(message), message=message, user=users[i % 2])
+                            .status
+                        ),
+                        range(20),
+                    )
+                )
             assert codes == [200] * 20
             h.deps.wait_idle(30)
             second_deps.wait_idle(30)

@@ -165,9 +165,7 @@ def test_invalid_widgets_are_refused_in_plain_words(current: dict, changes: dict
 def test_metric_widgets_follow_the_metric_eval_type() -> None:
     metric = widget(field="metric_evaluations.value", metric=102, data_type="dynamic")
     validate_widget(metric, {"chart_type": "pie"}, metric_eval_type="enum")
-    with pytest.raises(
-        UserError, match=r"A line chart can't show `metric_evaluations.value` \(enum metric\): use pie"
-    ):
+    with pytest.raises(UserError, match=r"A line chart can't show `metric_evaluations.value` \(enum metric\): use pie"):
         validate_widget(metric, {"name": "Politeness", "chart_type": "line"}, metric_eval_type="enum")
     validate_widget(metric, {"chart_type": "bar", "time_period": "day", "aggregation_function": "avg"},
                     metric_eval_type="binary")  # fmt: skip
@@ -259,9 +257,7 @@ def test_conflicts_compare_touched_fields_and_updated_at() -> None:
     fields = touched_fields({"chart_type": "bar", "time_period": "day"})
     assert fields == ["chart_type", "time_period"]
     assert not has_changed(WIDGET, dict(WIDGET), fields)
-    assert not has_changed(
-        WIDGET, {**WIDGET, "updated_at": "2026-11-20T10:00:00+00:00", "filters": {}}, fields
-    )
+    assert not has_changed(WIDGET, {**WIDGET, "updated_at": "2026-11-20T10:00:00+00:00", "filters": {}}, fields)
     assert changed_fields(WIDGET, {**WIDGET, "chart_type": "pie"}, fields) == ["chart_type"]
     assert changed_fields(WIDGET, {**WIDGET, "updated_at": "2026-11-21T08:00:00Z"}, fields) == ["updated_at"]
     no_stamp = {k: v for k, v in WIDGET.items() if k != "updated_at"}

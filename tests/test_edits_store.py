@@ -197,9 +197,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(store: EditStore) ->
 def test_self_approval_is_refused_unless_allowed(store: EditStore) -> None:
     made = propose(store, requester="U1")
     refused = store.approve(made.id, "U1")
-    assert (
-        not refused.ok and refused.message == "You can't approve your own request: another approver has to."
-    )
+    assert not refused.ok and refused.message == "You can't approve your own request: another approver has to."
     assert store.get(made.id).state is State.PENDING
     assert store.approve(made.id, "U1", allow_self=True).ok
 
@@ -264,9 +262,7 @@ def _race(request_id: str, stores: list[EditStore]) -> int:
     return len(winners)
 
 
-def test_a_restarted_bot_sees_pending_requests_and_can_act(
-    engines: Callable[[], Engine], clock: Clock
-) -> None:
+def test_a_restarted_bot_sees_pending_requests_and_can_act(engines: Callable[[], Engine], clock: Clock) -> None:
     first = engines()
     made = propose(EditStore(session_factory(first), clock))
     first.dispose()

@@ -119,8 +119,7 @@ PRINT_CASES = [
     (AND(DUR, AND(OK, TOPIC)), "duration >= 60 and (success = true and topic = billing)"),
     (
         AND(OK, ROW(NAME, VALUE)),
-        "success = true and same_row(metric_evaluations.metric.name = accuracy and "
-        "metric_evaluations.value >= 0.9)",
+        "success = true and same_row(metric_evaluations.metric.name = accuracy and metric_evaluations.value >= 0.9)",
     ),
     (
         ROW(OR(NAME, VALUE)),

@@ -25,9 +25,9 @@ relative = st.builds(
     st.integers(0, 999),
     st.sampled_from("smhdwMy"),
 )
-iso = st.datetimes(timezones=st.just(UTC)).map(
-    lambda d: d.isoformat().replace("+00:00", "Z")
-) | st.dates().map(lambda d: d.isoformat())
+iso = st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat().replace("+00:00", "Z")) | st.dates().map(
+    lambda d: d.isoformat()
+)
 SCALARS: dict[str, st.SearchStrategy[Any]] = {
     "integer": st.integers(-(10**15), 10**15),
     "number": st.integers(-(10**6), 10**6) | finite,
@@ -81,18 +81,14 @@ def test_json_to_text_and_back_is_exact(node: dict[str, Any]) -> None:
 # --- texts in canonical form, written without the printer ------------------------------------
 
 KEYWORDS = {"and", "or", "in", "is", "not", "null", "true", "false", "contains", "startswith", "endswith"}
-bare = st.from_regex(r"[a-z_][a-z0-9_\-]{0,8}", fullmatch=True).filter(
-    lambda w: w not in KEYWORDS | {"matches"}
-)
+bare = st.from_regex(r"[a-z_][a-z0-9_\-]{0,8}", fullmatch=True).filter(lambda w: w not in KEYWORDS | {"matches"})
 spaced = st.builds(lambda a, b: f'"{a} {b}"', bare, bare)
 numbers = st.integers(-1000, 10**6).map(str) | finite.map(repr)
 leaf_texts = st.one_of(
     st.builds("duration {} {}".format, st.sampled_from(["=", ">", ">=", "<", "<="]), numbers),
     st.builds("success {} {}".format, st.sampled_from(["=", "!="]), st.sampled_from(["true", "false"])),
     st.builds("topic {} {}".format, st.sampled_from(["=", "!=", "contains"]), bare | spaced),
-    st.builds(
-        "id in ({})".format, st.lists(st.integers(0, 999).map(str), min_size=1, max_size=3).map(", ".join)
-    ),
+    st.builds("id in ({})".format, st.lists(st.integers(0, 999).map(str), min_size=1, max_size=3).map(", ".join)),
     st.builds("dropoff_point is {}null".format, st.sampled_from(["", "not "])),
     st.builds("timestamp >= {}".format, relative),
     st.builds("metadata.{} = {}".format, bare, bare | spaced | numbers | st.sampled_from(["true", '"true"'])),

@@ -50,9 +50,7 @@ class Receiver:
         return Response.json({"response_type": "ephemeral", "text": "on it"})
 
     def form(self) -> dict[str, str]:
-        return {
-            k: v[-1] for k, v in parse_qs(self.accepted[-1].body.decode(), keep_blank_values=True).items()
-        }
+        return {k: v[-1] for k, v in parse_qs(self.accepted[-1].body.decode(), keep_blank_values=True).items()}
 
     def payload(self) -> dict:
         return json.loads(self.form()["payload"])
@@ -90,9 +88,7 @@ def client(slack: SlackSandbox) -> WebClient:
     return WebClient(token=slack.bot_token, base_url=slack.api_url)
 
 
-def test_slash_command_is_a_signed_form_with_fresh_urls(
-    slack: SlackSandbox, receiver: Receiver, driver
-) -> None:
+def test_slash_command_is_a_signed_form_with_fresh_urls(slack: SlackSandbox, receiver: Receiver, driver) -> None:
     receiver.server.latency = 0.05
     ack = driver.command("dashboard 12", user="U_BOB", channel="C_PUBLIC")
     assert (ack.status, ack.json) == (200, {"response_type": "ephemeral", "text": "on it"})
@@ -174,9 +170,7 @@ def test_block_action_on_an_ephemeral_message(receiver: Receiver, driver) -> Non
     assert (payload["actions"][0]["value"], payload["actions"][0]["block_id"]) == ("edit-7", "approval")
 
 
-def test_view_submission_carries_the_opened_view_and_values(
-    slack, receiver: Receiver, driver, client
-) -> None:
+def test_view_submission_carries_the_opened_view_and_values(slack, receiver: Receiver, driver, client) -> None:
     ack = driver.command("approve 5")
     view = {
         "type": "modal",
@@ -201,9 +195,7 @@ def test_view_submission_carries_the_opened_view_and_values(
     sent = payload["view"]
     assert sent["id"] == slack.views[-1].view["id"]
     assert (sent["callback_id"], sent["private_metadata"]) == ("approve_edit", '{"edit": 5}')
-    assert sent["state"]["values"] == {
-        "reason": {"text": {"type": "plain_text_input", "value": "looks right"}}
-    }
+    assert sent["state"]["values"] == {"reason": {"text": {"type": "plain_text_input", "value": "looks right"}}}
     driver.view_closed(slack.views[-1])
     assert receiver.payload()["type"] == "view_closed" and receiver.payload()["view"]["id"] == sent["id"]
 

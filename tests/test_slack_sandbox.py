@@ -72,9 +72,7 @@ def test_post_update_delete_and_threads(slack: SlackSandbox, client: WebClient) 
     reply = client.chat_postMessage(channel="C_GENERAL", text="reply", thread_ts=first["ts"])
     assert slack.messages[-1].thread_ts == first["ts"]
     for bad_parent in ("1.000001", reply["ts"]):
-        error = error_of(
-            lambda p=bad_parent: client.chat_postMessage(channel="C_GENERAL", text="x", thread_ts=p)
-        )
+        error = error_of(lambda p=bad_parent: client.chat_postMessage(channel="C_GENERAL", text="x", thread_ts=p))
         assert error.response["error"] == "thread_not_found"
     updated = client.chat_update(channel="C_GENERAL", ts=first["ts"], text="edited", blocks=[])
     assert updated["text"] == "edited"
@@ -128,13 +126,9 @@ def test_upload_to_a_public_channel_needs_a_join_first(slack: SlackSandbox, clie
     assert slack.messages[-1].channel == "C_PUBLIC" and slack.messages[-1].files[0].content == b"png"
 
 
-def test_blocks_of_an_upload_are_ignored_with_an_initial_comment(
-    slack: SlackSandbox, client: WebClient
-) -> None:
+def test_blocks_of_an_upload_are_ignored_with_an_initial_comment(slack: SlackSandbox, client: WebClient) -> None:
     too_many = "[" + ",".join(['{"type": "divider"}'] * 60) + "]"
-    client.files_upload_v2(
-        content=b"a", filename="a.png", channel="C_GENERAL", initial_comment="hi", blocks=too_many
-    )
+    client.files_upload_v2(content=b"a", filename="a.png", channel="C_GENERAL", initial_comment="hi", blocks=too_many)
     assert slack.messages[-1].blocks is None
     blocks = '[{"type": "section", "text": {"type": "mrkdwn", "text": "see"}}]'
     client.files_upload_v2(content=b"b", filename="b.png", channel="C_GENERAL", blocks=blocks)
@@ -232,9 +226,7 @@ def test_modal_limits_are_enforced(slack: SlackSandbox, client: WebClient, view:
 
 def test_trigger_ids_are_single_use_and_expire(slack: SlackSandbox, client: WebClient) -> None:
     trigger = slack.issue_trigger("U_ALICE")
-    opened = client.views_open(trigger_id=trigger, view=modal(callback_id="approve", external_id="e1"))[
-        "view"
-    ]
+    opened = client.views_open(trigger_id=trigger, view=modal(callback_id="approve", external_id="e1"))["view"]
     assert opened["id"].startswith("V") and slack.views[-1].user == "U_ALICE"
     reused = error_of(lambda: client.views_open(trigger_id=trigger, view=modal()))
     assert reused.response["error"] == "exchanged_trigger_id"

@@ -130,23 +130,15 @@ class DeliveryLedger:
         )
         return self._execute(takeover) == 1
 
-    def mark_sent(
-        self, subscription_id: int, slot: datetime, message_ts: str, *, worker: str | None = None
-    ) -> bool:
+    def mark_sent(self, subscription_id: int, slot: datetime, message_ts: str, *, worker: str | None = None) -> bool:
         """Record the post; False when the claim was no longer this worker's (or is gone)."""
-        return self._finish(
-            subscription_id, slot, worker, DeliveryState.SENT, message_ts=message_ts, error=None
-        )
+        return self._finish(subscription_id, slot, worker, DeliveryState.SENT, message_ts=message_ts, error=None)
 
-    def mark_skipped(
-        self, subscription_id: int, slot: datetime, why: str, *, worker: str | None = None
-    ) -> bool:
+    def mark_skipped(self, subscription_id: int, slot: datetime, why: str, *, worker: str | None = None) -> bool:
         """Record a deliberate non-post (empty data, unchanged data); `why` goes in `error`."""
         return self._finish(subscription_id, slot, worker, DeliveryState.SKIPPED, error=why)
 
-    def mark_failed(
-        self, subscription_id: int, slot: datetime, error: str, *, worker: str | None = None
-    ) -> bool:
+    def mark_failed(self, subscription_id: int, slot: datetime, error: str, *, worker: str | None = None) -> bool:
         """Record a failed attempt; the slot is retried while attempts < max_attempts."""
         return self._finish(subscription_id, slot, worker, DeliveryState.FAILED, error=error)
 
@@ -157,9 +149,7 @@ class DeliveryLedger:
             row = session.execute(query).first()
             return None if row is None else _delivery(row)
 
-    def due_slots(
-        self, subscriptions: Iterable[Subscription], now: datetime, grace: timedelta
-    ) -> list[DueSlot]:
+    def due_slots(self, subscriptions: Iterable[Subscription], now: datetime, grace: timedelta) -> list[DueSlot]:
         """Per active subscription, its latest slot ≤ now if younger than `grace` and still owed.
 
         Older missed slots are never returned: the latest one stands for them. A slot is owed when
@@ -178,8 +168,7 @@ class DeliveryLedger:
         keys = [and_(_T.c.subscription_id == sub_id, _T.c.slot == slot) for sub_id, slot in latest]
         with session_scope(self._factory) as session:
             rows = {
-                (d.subscription_id, d.slot): d
-                for d in map(_delivery, session.execute(select(_T).where(or_(*keys))))
+                (d.subscription_id, d.slot): d for d in map(_delivery, session.execute(select(_T).where(or_(*keys))))
             }
         return [
             DueSlot(sub, slot, slot < now - LATE_AFTER)
@@ -242,9 +231,7 @@ class DeliveryLedger:
         ]
         if worker is not None:
             conditions.append(_T.c.claimed_by == worker)
-        statement = (
-            update(_T).where(*conditions).values(state=state.value, finished_at=self._clock(), **values)
-        )
+        statement = update(_T).where(*conditions).values(state=state.value, finished_at=self._clock(), **values)
         return self._execute(statement) == 1
 
     def _execute(self, statement: Any) -> int:

@@ -13,10 +13,8 @@ two different hours. Slots are instants, compared and stored in UTC.
 
 from __future__ import annotations
 
-import difflib
 import re
 import zoneinfo
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -25,7 +23,20 @@ from typing import Literal
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.digests.cron import DAY_NAMES, WORD, check_cron, crontab_fields, walk
+from bot.digests.zones import QUOTES, parse_zone
 from bot.errors import UserError
+
+__all__ = [
+    "DigestTrigger",
+    "Schedule",
+    "ScheduleError",
+    "next_times",
+    "parse_schedule",
+    "parse_zone",
+    "slots_between",
+    "take_schedule",
+]
 
 Kind = Literal["daily", "weekdays", "weekly", "hourly", "cron"]
 FORMS = (
@@ -33,12 +44,9 @@ FORMS = (
     'or `cron "0 9 * * 1-5"` (minute hour day-of-month month day-of-week)'
 )
 KINDS: tuple[Kind, ...] = ("daily", "weekdays", "weekly", "hourly", "cron")
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _DAY_WORDS = {w: i for i, day in enumerate(_FULL_DAYS) for w in (day.lower(), day[:3].lower())}
-_WORD = re.compile(r"\S+")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(am|pm)?$")
-_QUOTES = "\"'“”‘’`"
 # How far back to start walking a trigger: longer than any DST jump, so a slot whose wall time was
 # skipped (02:30 → fires at 03:30) is still found from a start just after the jump.
 _LOOKBACK = timedelta(hours=3)
@@ -91,7 +99,7 @@ class Schedule:
 
     def _fields(self) -> dict[str, str]:
         if self.kind == "cron":
-            return _crontab_fields(self.cron)
+            return crontab_fields(self.cron)
         hour = "*" if self.kind == "hourly" else str(self.hour)
         days = {"weekdays": "mon-fri", "weekly": DAY_NAMES[self.weekday]}.get(self.kind, "*")
         return {"minute": str(self.minute), "hour": hour, "day_of_week": days, "second": "0"}
@@ -135,17 +143,15 @@ def parse_schedule(text: str) -> Schedule:
     """The schedule in `text`; raises ScheduleError pointing at the offending word."""
     schedule, rest = take_schedule(text)
     if rest.strip():
-        extra = _WORD.search(text, len(text) - len(rest))
+        extra = WORD.search(text, len(text) - len(rest))
         assert extra is not None
-        raise ScheduleError(
-            f"Unexpected `{extra.group()}` after the schedule `{schedule.text}`.", text, extra.start()
-        )
+        raise ScheduleError(f"Unexpected `{extra.group()}` after the schedule `{schedule.text}`.", text, extra.start())
     return schedule
 
 
 def take_schedule(text: str) -> tuple[Schedule, str]:
     """The schedule at the start of `text` and the text after it (for parsing longer commands)."""
-    words = list(_WORD.finditer(text))
+    words = list(WORD.finditer(text))
     if not words:
         raise ScheduleError(f"Missing schedule. Use {FORMS}.", text, len(text))
     first = words[0]
@@ -158,9 +164,7 @@ def take_schedule(text: str) -> tuple[Schedule, str]:
         if len(words) > 1 and re.fullmatch(r":?\d{1,2}", words[1].group()):
             minute = int(words[1].group().lstrip(":"))
             if minute > 59:
-                raise ScheduleError(
-                    f"`{words[1].group()}` is not a minute (:00 to :59).", text, words[1].start()
-                )
+                raise ScheduleError(f"`{words[1].group()}` is not a minute (:00 to :59).", text, words[1].start())
             return Schedule("hourly", minute=minute), text[words[1].end() :]
         return Schedule("hourly"), text[first.end() :]
     at = 2 if kind == "weekly" else 1
@@ -199,17 +203,17 @@ def _take_cron(text: str, offset: int) -> tuple[Schedule, str]:
     rest = text[offset:]
     body = rest.lstrip()
     start = offset + len(rest) - len(body)
-    if body[:1] and body[0] in _QUOTES:
-        close = next((i for i in range(1, len(body)) if body[i] in _QUOTES), -1)
+    if body[:1] and body[0] in QUOTES:
+        close = next((i for i in range(1, len(body)) if body[i] in QUOTES), -1)
         if close < 0:
             raise ScheduleError("The cron expression has no closing quote.", text, start)
         expression, after, base = body[1:close], body[close + 1 :], start + 1
     else:
         # Unquoted: exactly the next five words are the expression.
-        words = list(_WORD.finditer(body))[:5]
+        words = list(WORD.finditer(body))[:5]
         end = words[-1].end() if words else 0
         expression, after, base = body[:end], body[end:], start
-    _check_cron(expression, lambda message, at: ScheduleError(message, text, base + at))
+    check_cron(expression, lambda message, at: ScheduleError(message, text, base + at))
     return Schedule("cron", cron=" ".join(expression.lower().split())), after
 
 
@@ -218,123 +222,11 @@ def _trigger(schedule: Schedule, tz: str) -> DigestTrigger:
     return schedule.trigger(tz)
 
 
-def _walk(trigger: CronTrigger, after: datetime) -> Iterator[datetime]:
-    moment: datetime | None = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
-    while moment is not None:
-        yield moment
-        moment = trigger.get_next_fire_time(moment, moment)
-
-
 def next_times(schedule: Schedule, tz: str, after: datetime, n: int = 3) -> list[datetime]:
     """The next `n` send times strictly after `after`, as aware datetimes in zone `tz`."""
-    return list(islice(_walk(_trigger(schedule, tz), after), n))
+    return list(islice(walk(_trigger(schedule, tz), after), n))
 
 
 def slots_between(schedule: Schedule, tz: str, start: datetime, end: datetime) -> list[datetime]:
     """The slots in (start, end], as aware UTC datetimes, oldest first."""
-    return [
-        slot.astimezone(UTC) for slot in takewhile(lambda m: m <= end, _walk(_trigger(schedule, tz), start))
-    ]
-
-
-# --- cron ---------------------------------------------------------------------------------------
-
-_CRON_NAMES = ("minute", "hour", "day", "month", "day_of_week")
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab: 0 (and 7) = Sunday
-_DOW_ITEM = re.compile(r"^(\*|[a-z]{3}|\d)(?:-([a-z]{3}|\d))?(?:/(\d{1,2}))?$")
-_MIN_GAP = timedelta(hours=1)  # as often as `hourly`, no more: a digest is not an alert stream
-_PROBE, _PROBE_END = datetime(2025, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
-
-
-def _crontab_fields(expression: str) -> dict[str, str]:
-    """CronTrigger keyword arguments for a five-field crontab expression."""
-    fields = dict(zip(_CRON_NAMES, expression.split(), strict=True))
-    # APScheduler 3 numbers weekdays from Monday = 0 while crontab uses Sunday = 0 (its issue 286),
-    # so `1-5` would silently mean Tuesday to Saturday: translate to day names.
-    fields["day_of_week"] = _crontab_days(fields["day_of_week"])
-    fields["second"] = "0"
-    return fields
-
-
-def _crontab_days(field: str) -> str:
-    days: set[int] = set()
-    for item in field.split(","):
-        match = _DOW_ITEM.match(item)
-        if match is None or (match.group(3) and match.group(1) != "*" and not match.group(2)):
-            raise ValueError(f"`{item}` is not a day of the week (0-7 or sun-sat, ranges, lists, */n)")
-        first, last, step = match.groups()
-        low, high = (0, 6) if first == "*" else (_cron_day(first), _cron_day(last or first))
-        if low > high or step == "0":
-            raise ValueError(f"`{item}` is not a valid range of days")
-        days.update(day % 7 for day in range(low, high + 1, int(step or 1)))
-    if len(days) == 7:
-        return "*"
-    return ",".join(DAY_NAMES[(day - 1) % 7] for day in sorted(days, key=lambda day: (day - 1) % 7))
-
-
-def _cron_day(value: str) -> int:
-    if value.isdigit():
-        if int(value) > 7:
-            raise ValueError(f"`{value}` is not a day of the week (0-7, 0 and 7 are Sunday)")
-        return int(value)
-    if value not in _CRON_DAYS:
-        raise ValueError(f"`{value}` is not a day of the week (sun, mon, tue, wed, thu, fri, sat)")
-    return _CRON_DAYS.index(value)
-
-
-def _check_cron(expression: str, error: Callable[[str, int], ScheduleError]) -> None:
-    """Raise `error(message, offset)` unless `expression` is a usable five-field crontab line."""
-    words = list(_WORD.finditer(expression.lower()))
-    if len(words) != 5:
-        raise error(
-            f"A cron expression has 5 fields (minute hour day-of-month month day-of-week); "
-            f"`{expression.strip()}` has {len(words)}.",
-            words[5].start() if len(words) > 5 else len(expression),
-        )
-    for name, word in zip(_CRON_NAMES, words, strict=True):
-        try:
-            value = _crontab_days(word.group()) if name == "day_of_week" else word.group()
-            CronTrigger(timezone=UTC, **{name: value})
-        except ValueError as exc:
-            raise error(f"Bad cron {name.replace('_', ' ')} `{word.group()}`: {exc}.", word.start()) from exc
-    if words[2].group() != "*" and words[4].group() != "*":
-        # Classic cron ORs the two, APScheduler ANDs them: refuse rather than guess.
-        raise error("Restrict either the day of month or the day of week, not both.", words[2].start())
-    # Bounded, so an expression that never fires (Feb 30) is rejected quickly.
-    fields = _crontab_fields(expression.lower())
-    times = list(islice(_walk(CronTrigger(timezone=UTC, end_date=_PROBE_END, **fields), _PROBE), 64))
-    if not times:
-        raise error(f"The cron expression `{expression.strip()}` never fires.", 0)
-    if any(later - earlier < _MIN_GAP for earlier, later in zip(times, times[1:], strict=False)):
-        raise error("That cron expression fires more than once an hour; digests run at most hourly.", 0)
-
-
-# --- time zones ---------------------------------------------------------------------------------
-
-_NOT_ZONES = ("localtime", "Factory", "posixrules")
-
-
-@lru_cache(maxsize=1)
-def _zones() -> dict[str, str]:
-    return {
-        name.lower(): name
-        for name in zoneinfo.available_timezones()
-        if name not in _NOT_ZONES and not name.startswith(("posix/", "right/"))
-    }
-
-
-def parse_zone(text: str) -> str:
-    """The canonical IANA name for `text` (any case); raises UserError with a suggestion otherwise."""
-    zones = _zones()
-    name = text.strip().strip(_QUOTES)
-    found = zones.get(name.lower())
-    if found is not None:
-        return found
-    key = name.lower().replace(" ", "_")
-    guesses = [zone for low, zone in zones.items() if low.rsplit("/", 1)[-1] == key]
-    guesses = guesses or [zones[low] for low in difflib.get_close_matches(key, zones, n=1, cutoff=0.6)]
-    hint = f"did you mean {guesses[0]}?" if guesses else "use an IANA name such as Europe/Berlin or UTC."
-    raise UserError(
-        f"Unknown time zone '{name}' — {hint}",
-        usage="Time zones are IANA names, e.g. Europe/Berlin, America/New_York, Asia/Kolkata, UTC.",
-    )
+    return [slot.astimezone(UTC) for slot in takewhile(lambda m: m <= end, walk(_trigger(schedule, tz), start))]

@@ -235,9 +235,7 @@ class DigestStore:
                 )
             return count
 
-    def record_success(
-        self, subscription_id: int, data_hash: str | None, *, slot: datetime | None = None
-    ) -> None:
+    def record_success(self, subscription_id: int, data_hash: str | None, *, slot: datetime | None = None) -> None:
         """A delivery worked: reset the failure count, remember the data hash and the slot."""
         values: dict[str, object] = {"consecutive_failures": 0}
         if data_hash is not None:

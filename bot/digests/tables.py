@@ -88,9 +88,7 @@ class DigestDelivery(Base):
     __tablename__ = "digest_deliveries"
     __table_args__ = (
         UniqueConstraint("subscription_id", "slot", name="uq_digest_deliveries_subscription_slot"),
-        CheckConstraint(
-            "state IN ('claimed', 'sent', 'skipped', 'failed')", name="ck_digest_deliveries_state"
-        ),
+        CheckConstraint("state IN ('claimed', 'sent', 'skipped', 'failed')", name="ck_digest_deliveries_state"),
         Index("ix_digest_deliveries_state_claimed_at", "state", "claimed_at"),
     )
 

@@ -72,7 +72,6 @@ _METRIC_KINDS = {
 }  # fmt: skip
 
 
-
 def _or(options: Iterable[str]) -> str:
     items = list(options)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
@@ -114,9 +113,7 @@ def validate_widget(current: Widget, changes: dict[str, Any], *, metric_eval_typ
     usage = USAGE["widget"]
     unknown = [key for key in changes if key not in EDITABLE_WIDGET_FIELDS]
     if unknown:
-        raise UserError(
-            f"`{unknown[0]}` can't be edited on a widget. You can edit: {EDITABLE_WORDS['widget']}."
-        )
+        raise UserError(f"`{unknown[0]}` can't be edited on a widget. You can edit: {EDITABLE_WORDS['widget']}.")
     for key, choices in _CHOICES.items():
         value = changes.get(key)
         if key in changes and value not in choices and not (value in (None, "") and key != "chart_type"):
@@ -150,14 +147,11 @@ def validate_widget(current: Widget, changes: dict[str, Any], *, metric_eval_typ
         missing = [what for what, value in (("an aggregation", function), ("a period", period)) if not value]
         if missing:
             raise UserError(
-                f"A bar chart needs {' and '.join(missing)}, "
-                f"e.g. `aggregation {aggregations[0]} period day`.",
+                f"A bar chart needs {' and '.join(missing)}, e.g. `aggregation {aggregations[0]} period day`.",
                 usage,
             )
         if function not in aggregations:
-            raise UserError(
-                f"`{function}` can't aggregate `{field}` ({kind}): use {_or(aggregations)}.", usage
-            )
+            raise UserError(f"`{function}` can't aggregate `{field}` ({kind}): use {_or(aggregations)}.", usage)
 
 
 def validate_dashboard(current: Dashboard, changes: dict[str, Any]) -> None:
@@ -165,16 +159,12 @@ def validate_dashboard(current: Dashboard, changes: dict[str, Any]) -> None:
     allowed = (*EDITABLE_DASHBOARD_FIELDS, REMOVE_WIDGETS, RESTORE_WIDGETS)
     unknown = [key for key in changes if key not in allowed]
     if unknown:
-        raise UserError(
-            f"`{unknown[0]}` can't be edited on a dashboard. You can edit: {EDITABLE_WORDS['dashboard']}."
-        )
+        raise UserError(f"`{unknown[0]}` can't be edited on a dashboard. You can edit: {EDITABLE_WORDS['dashboard']}.")
     present = [widget.id for widget in current.widgets]
     for widget_id in changes.get(REMOVE_WIDGETS, []):
         if widget_id not in present:
             on = f"its widgets are {', '.join(map(str, present))}" if present else "it has no widgets"
-            raise UserError(
-                f"Widget {widget_id} is not on dashboard {current.id} ({on}).", USAGE["dashboard"]
-            )
+            raise UserError(f"Widget {widget_id} is not on dashboard {current.id} ({on}).", USAGE["dashboard"])
 
 
 def _blank(value: Any) -> Any:

@@ -47,9 +47,7 @@ def _tokens(text: str) -> list[tuple[str, bool, int]]:
         double, single, bare = match.groups()
         if bare is not None and bare[0] in "\"'":
             raise UserError(f"A quote is not closed: {bare}", usage=None)
-        word = (
-            re.sub(r"\\(.)", r"\1", double) if double is not None else single if single is not None else bare
-        )
+        word = re.sub(r"\\(.)", r"\1", double) if double is not None else single if single is not None else bare
         out.append((word, bare is None, match.start()))
     return out
 
@@ -74,8 +72,7 @@ def parse_quick_edit(kind: Kind, text: str) -> dict[str, Any]:
             if index >= 2 and words.get(tokens[index - 2][0].lower()) == "name" and not tokens[index - 1][1]:
                 hint = ' Put a name with spaces in quotes: `name "Avg duration"`.'
             raise UserError(
-                f"`{word}` is not something I can edit on a {kind}.{hint} "
-                f"You can edit: {EDITABLE_WORDS[kind]}.",
+                f"`{word}` is not something I can edit on a {kind}.{hint} You can edit: {EDITABLE_WORDS[kind]}.",
                 usage,
             )
         if field in changes:
@@ -119,9 +116,7 @@ def _value(field: str, word: str, raw: str, usage: str) -> Any:
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
-            raise UserError(
-                f'`metadata` takes JSON, e.g. `metadata {{"w": 6}}`; got `{raw}`.', usage
-            ) from None
+            raise UserError(f'`metadata` takes JSON, e.g. `metadata {{"w": 6}}`; got `{raw}`.', usage) from None
     if field in _CHOICES:
         lowered = raw.strip().lower()
         if blank and field != "chart_type":

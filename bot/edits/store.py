@@ -128,9 +128,7 @@ class EditStore:
         """The request with this id, or a UserError naming the unknown id."""
         request = self.get(request_id)
         if request is None:
-            raise UserError(
-                f"There is no edit request `{request_id}`. `/cekura requests` lists the open ones."
-            )
+            raise UserError(f"There is no edit request `{request_id}`. `/cekura requests` lists the open ones.")
         return request
 
     def pending(self, now: datetime | None = None) -> list[EditRequest]:
@@ -175,9 +173,7 @@ class EditStore:
         with session_scope(self._factory) as session:
             rows = session.execute(applied).all()
             trail = session.scalars(
-                select(EventRow)
-                .where(EventRow.request_id.in_([row.id for row, _ in rows]))
-                .order_by(EventRow.id)
+                select(EventRow).where(EventRow.request_id.in_([row.id for row, _ in rows])).order_by(EventRow.id)
             ).all()
         return [
             HistoryEntry(_snapshot(row), at, tuple(_event(e) for e in trail if e.request_id == row.id))
@@ -186,9 +182,7 @@ class EditStore:
 
     def set_message(self, request_id: str, channel: str, ts: str) -> None:
         """Remember where the approvals message of a request is, so it can be updated in place."""
-        statement = (
-            update(Row).where(Row.id == _normal_id(request_id)).values(message_channel=channel, message_ts=ts)
-        )
+        statement = update(Row).where(Row.id == _normal_id(request_id)).values(message_channel=channel, message_ts=ts)
         with session_scope(self._factory) as session:
             if _rowcount(session, statement) != 1:
                 raise UserError(f"There is no edit request `{request_id}`.")
@@ -227,9 +221,7 @@ class EditStore:
 
     def mark_conflicted(self, request_id: str, reason: str) -> Outcome:
         """approved → conflicted: the object changed since the request was made; nothing applied."""
-        return self._move(
-            request_id, State.APPROVED, State.CONFLICTED, SYSTEM, self._now(), {"reason": reason}
-        )
+        return self._move(request_id, State.APPROVED, State.CONFLICTED, SYSTEM, self._now(), {"reason": reason})
 
     def retry(self, request_id: str, actor: str) -> Outcome:
         """failed → approved again (the *Retry* button); the retrying approver becomes the decider."""
@@ -244,9 +236,7 @@ class EditStore:
         with session_scope(self._factory) as session:
             ids = list(session.scalars(due))
         past = [Row.expires_at <= moment]
-        moved = [
-            self._move(rid, State.PENDING, State.EXPIRED, SYSTEM, moment, {}, guards=past) for rid in ids
-        ]
+        moved = [self._move(rid, State.PENDING, State.EXPIRED, SYSTEM, moment, {}, guards=past) for rid in ids]
         return [outcome.request for outcome in moved if outcome.ok]
 
     def _move(

@@ -133,11 +133,7 @@ def quote(value: str) -> str:
 
 def is_bare(value: str) -> bool:
     """True when `value` can be written without quotes and still reads back as the same text."""
-    return (
-        WORD.fullmatch(value) is not None
-        and NUMBER.fullmatch(value) is None
-        and value.lower() not in KEYWORDS
-    )
+    return WORD.fullmatch(value) is not None and NUMBER.fullmatch(value) is None and value.lower() not in KEYWORDS
 
 
 def error(message: str, text: str, pos: int, length: int = 1) -> FilterSyntaxError:

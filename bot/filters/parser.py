@@ -269,9 +269,7 @@ class _Parser:
         message = f"Unexpected {token.shown()}{after} — expected {expected}"
         if token.kind is Kind.WORD and lookup(token.text) is not None:
             message += f'; is an "and" or "or" missing before {token.shown()}?'
-        elif (
-            prev and {prev.kind, token.kind} <= {Kind.WORD, Kind.STRING} and prev.text.lower() not in KEYWORDS
-        ):
+        elif prev and {prev.kind, token.kind} <= {Kind.WORD, Kind.STRING} and prev.text.lower() not in KEYWORDS:
             both = f"{prev.value if prev.kind is Kind.STRING else prev.text} {token.text}"
             message += f'; put a value with spaces in quotes, e.g. "{both}"'
         self.fail(message, token)

@@ -80,14 +80,11 @@ def day_calls(seed: int, day: date) -> tuple[Call, ...]:
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     first_id = day.toordinal() * 1000
     return tuple(
-        _call(rng, first_id + index, midnight + timedelta(seconds=offset))
-        for index, offset in enumerate(offsets)
+        _call(rng, first_id + index, midnight + timedelta(seconds=offset)) for index, offset in enumerate(offsets)
     )
 
 
-def calls_between(
-    seed: int, now: datetime, start: datetime | None = None, end: datetime | None = None
-) -> list[Call]:
+def calls_between(seed: int, now: datetime, start: datetime | None = None, end: datetime | None = None) -> list[Call]:
     """Calls with `start <= timestamp <= min(end, now)`, from the days the sandbox has data for."""
     today = now.astimezone(UTC).date()
     first = today - timedelta(days=HISTORY_DAYS)

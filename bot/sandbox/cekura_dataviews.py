@@ -52,10 +52,7 @@ class ChartData:
             if missing:
                 messages = [f'Invalid pk "{ident}" - object does not exist.' for ident in missing]
                 raise BadRequest({"widget_ids": messages})
-            jobs = [
-                (dict(widgets[ident]), override or self._state.effective(widgets[ident]))
-                for ident in widget_ids
-            ]
+            jobs = [(dict(widgets[ident]), override or self._state.effective(widgets[ident])) for ident in widget_ids]
         # Every widget is checked, not only the requested page, so all pages fail or succeed alike.
         for _, effective in jobs:
             check_time(effective, now)

@@ -147,10 +147,7 @@ def pie_slices(calls: Sequence[Call], name: str, metric: int | None) -> list[dic
             counts[_label(value)] += 1
     total = sum(counts.values())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [
-        {"label": label, "value": count, "percentage": round(100 * count / total, 1)}
-        for label, count in ordered
-    ]
+    return [{"label": label, "value": count, "percentage": round(100 * count / total, 1)} for label, count in ordered]
 
 
 def stat_summary(calls: Sequence[Call]) -> dict[str, Any]:
@@ -213,9 +210,7 @@ class DataEngine:
         self._results: OrderedDict[str, list[dict[str, Any]] | dict[str, Any]] = OrderedDict()
         self._matches: OrderedDict[str, list[Call]] = OrderedDict()
 
-    def widget_data(
-        self, widget: dict[str, Any], effective: dict[str, Any] | None, now: datetime
-    ) -> dict[str, Any]:
+    def widget_data(self, widget: dict[str, Any], effective: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
         """The WidgetDataResponse for `widget` under the (already validated) effective filter."""
         minute = now.astimezone(UTC).replace(second=0, microsecond=0)
         filter_key = json.dumps(effective or {}, sort_keys=True, ensure_ascii=False) + minute.isoformat()

@@ -161,8 +161,7 @@ def _same_row(children: list[dict[str, Any]], now: datetime) -> Predicate:
         else:
             call_tests.append(compile_filter(child, now))
     return lambda call: (
-        all(part(call) for part in call_tests)
-        and _any_row(call, lambda row: all(part(row) for part in row_tests))
+        all(part(call) for part in call_tests) and _any_row(call, lambda row: all(part(row) for part in row_tests))
     )
 
 

@@ -171,14 +171,10 @@ class SandboxState:
                 problems.append(_problem("update", index, None, _not_a_dict(item)))
                 continue
             ident = item.get("id")
-            stored = (
-                self.widgets.get(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
-            )
+            stored = self.widgets.get(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
             if stored is None or not isinstance(ident, int) or stored["dashboard"] != dashboard_id:
                 message = (
-                    "This field is required."
-                    if ident is None
-                    else f"No widget {ident} on dashboard {dashboard_id}."
+                    "This field is required." if ident is None else f"No widget {ident} on dashboard {dashboard_id}."
                 )
                 problems.append(_problem("update", index, ident, {"id": [message]}))
                 continue
@@ -198,16 +194,12 @@ class SandboxState:
     ) -> list[int]:
         planned: list[int] = []
         for index, ident in enumerate(batch):
-            stored = (
-                self.widgets.get(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
-            )
+            stored = self.widgets.get(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
             if stored is None or stored["dashboard"] != dashboard_id:
                 message = f"No widget {ident} on dashboard {dashboard_id}."
                 problems.append(_problem("delete", index, ident, {"id": [message]}))
             elif ident in updated:
-                problems.append(
-                    _problem("delete", index, ident, {"id": ["Widget is both updated and deleted."]})
-                )
+                problems.append(_problem("delete", index, ident, {"id": ["Widget is both updated and deleted."]}))
             elif ident not in planned:
                 planned.append(ident)
         return planned

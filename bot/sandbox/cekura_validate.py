@@ -25,9 +25,7 @@ AGGREGATIONS = ("count", "sum", "avg", "min", "max", "p50", "p95", "p99")
 DATA_TYPES = ("numeric", "boolean", "string", "datetime", "dynamic")
 MAX_RANGE = timedelta(days=30)
 SLACK = timedelta(seconds=60)
-TIMESTAMP_REQUIRED = (
-    "A timestamp filter (gt or gte) is required on the dashboard, the widget or the override."
-)
+TIMESTAMP_REQUIRED = "A timestamp filter (gt or gte) is required on the dashboard, the widget or the override."
 TOO_FAR_BACK = "Timestamp filter value is too far in the past. Maximum allowed range is 30 days."
 
 # The guide's table of valid combinations (cekura-api.md §2.3); binary metrics behave as booleans.
@@ -67,18 +65,14 @@ def _group_problems(node: dict[str, Any], where: str) -> list[str]:
     operator, conditions = node.get("operator"), node.get("conditions")
     problems: list[str] = []
     if operator not in GROUP_OPERATORS:
-        problems.append(
-            f"{where}.operator: {choice_error(operator)} Use one of {', '.join(GROUP_OPERATORS)}."
-        )
+        problems.append(f"{where}.operator: {choice_error(operator)} Use one of {', '.join(GROUP_OPERATORS)}.")
     if not isinstance(conditions, list):
         return [*problems, f"{where}.conditions: expected a list of conditions."]
     for index, child in enumerate(conditions):
         problems.extend(filter_problems(child, f"{where}.conditions[{index}]"))
         on_row = isinstance(child, dict) and str(child.get("field", "")).startswith("metric_evaluations.")
         if operator == "same_row" and isinstance(child, dict) and not is_group(child) and not on_row:
-            problems.append(
-                f"{where}.conditions[{index}]: same_row only combines metric_evaluations.* fields."
-            )
+            problems.append(f"{where}.conditions[{index}]: same_row only combines metric_evaluations.* fields.")
     return problems
 
 
@@ -129,11 +123,7 @@ def _is_number(value: Any) -> bool:
 
 def timestamp_problem(node: dict[str, Any] | None, now: datetime) -> str | None:
     """The 400 `detail` a data request gets for its effective filter, or None when it may run."""
-    lowers = [
-        leaf
-        for leaf in and_leaves(node)
-        if leaf.get("field") == "timestamp" and leaf.get("op") in ("gt", "gte")
-    ]
+    lowers = [leaf for leaf in and_leaves(node) if leaf.get("field") == "timestamp" and leaf.get("op") in ("gt", "gte")]
     if not lowers:
         return TIMESTAMP_REQUIRED
     for leaf in all_leaves(node):

@@ -136,9 +136,7 @@ class SlackSandbox(SlackState):
     def __enter__(self) -> SlackSandbox:
         return self.start()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def calls(self, method: str | None = None) -> list[RecordedCall]:
@@ -212,9 +210,7 @@ class SlackSandbox(SlackState):
     def _authorize(self, request: Request, params: dict[str, Any]) -> None:
         """Bearer header or `token` argument, as Slack accepts either."""
         header = request.header("authorization") or ""
-        token = (
-            header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else params.get("token")
-        )
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else params.get("token")
         if not token:
             raise SlackError("not_authed")
         if token != self.bot_token:

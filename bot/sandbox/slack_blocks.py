@@ -27,9 +27,7 @@ def _length(value: Any, limit: int, what: str, ptr: str, *, required: bool = Fal
     return []
 
 
-def _text(
-    obj: Any, limit: int, what: str, ptr: str, *, plain: bool = False, required: bool = True
-) -> list[str]:
+def _text(obj: Any, limit: int, what: str, ptr: str, *, plain: bool = False, required: bool = True) -> list[str]:
     """Check a text composition object: its type and the length of its `text`."""
     if obj is None:
         return [f"{what} is required [json-pointer:{ptr}]"] if required else []

@@ -79,11 +79,7 @@ def _targets(p: Params) -> list[str]:
 def complete_upload(state: SlackState, p: Params) -> dict[str, Any]:
     """files.completeUploadExternal: check everything first, then share all files as one message."""
     items = p.json("files")
-    if (
-        not isinstance(items, list)
-        or not items
-        or not all(isinstance(i, dict) and i.get("id") for i in items)
-    ):
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) and i.get("id") for i in items):
         raise SlackError("invalid_arguments", "files must be a non-empty array of {id, title}")
     files: list[UploadedFile] = []
     for item in items:

@@ -144,9 +144,7 @@ def views_publish(state: SlackState, p: Params) -> dict[str, Any]:
     view = _view_arg(state, p)
     if view["type"] != "home":
         raise SlackError("invalid_arguments", "views.publish takes a home view")
-    home = next(
-        (k for k, v in state.open_views.items() if v["type"] == "home" and state.view_users[k] == user), None
-    )
+    home = next((k for k, v in state.open_views.items() if v["type"] == "home" and state.view_users[k] == user), None)
     stored = _store(state, view, user, vid=home)
     _record(state, "views.publish", stored, user, None)
     return {"view": stored}

@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.Column("message_ts", sa.String(32), nullable=True),
         # The ledger's whole point: one row per (subscription, slot), enforced by the database.
         sa.UniqueConstraint("subscription_id", "slot", name="uq_digest_deliveries_subscription_slot"),
-        sa.CheckConstraint(
-            "state IN ('claimed', 'sent', 'skipped', 'failed')", name="ck_digest_deliveries_state"
-        ),
+        sa.CheckConstraint("state IN ('claimed', 'sent', 'skipped', 'failed')", name="ck_digest_deliveries_state"),
     )
     op.create_index("ix_digest_deliveries_state_claimed_at", "digest_deliveries", ["state", "claimed_at"])
 
