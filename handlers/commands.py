@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def unescape_slack(text: str) -> str:
+    """Slack escapes `&`, `<` and `>` in slash-command text; the filter language wants them back."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def help_command(deps: Deps, inv: Invocation) -> Reply:
     """`/cekura help`: usage built from the command table."""
     text = ROUTER.help_text()
@@ -49,7 +54,7 @@ def register(app: App, deps: Deps) -> None:
         inv = Invocation(
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
-            args=str(body.get("text") or ""),
+            args=unescape_slack(str(body.get("text") or "")),
             respond=respond,
             trigger_id=str(body.get("trigger_id", "")),
         )

@@ -1,18 +1,228 @@
-"""`/cekura digest …`: scheduled channel digests (being built)."""
+"""`/cekura digest …`: subscribe a channel to a dashboard on a schedule, and manage those digests.
+
+Everything that can be checked without a network call is checked in the ack (schedule, zone,
+range, filter); the dashboard (and the requester's Slack time zone, when none is given) is looked
+up afterwards, and nothing is stored until every check passed. Changes are announced in the
+digest's channel when made there, and the process's scheduler is told at once.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, Respond
 
-from handlers.router import Subcommand
+from bot.digests import DigestNotFound, Subscription
+from bot.digests.scheduler import changed, run_now
+from bot.digests.store import UNSET
+from bot.digests.zones import user_zone
+from bot.errors import BotError, UserError
+from handlers import digest_messages as dm
+from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
+from handlers.errors import run_reporting
+from handlers.router import Invocation, Reply, Subcommand, parse_id
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
-COMMANDS: list[Subcommand] = []
+BUTTONS = re.compile("^(" + "|".join(re.escape(action) for action in dm.DigestActions) + ")$")
+
+
+def _subscription(deps: Deps, args: str, usage: str) -> tuple[Subscription, str]:
+    subscription_id, rest = parse_id(args, "digest", usage)
+    sub = deps.digests.get(subscription_id)
+    if sub is None:
+        raise DigestNotFound(subscription_id)
+    return sub, rest
+
+
+def _only_id(deps: Deps, inv: Invocation, verb: str) -> Subscription:
+    usage = f"/cekura digest {verb} <id>"
+    sub, rest = _subscription(deps, inv.args, usage)
+    if rest.strip():
+        raise UserError(f"`digest {verb}` takes only the digest id; `{rest.strip()}` is extra.", usage=usage)
+    return sub
+
+
+def _said(sub: Subscription, inv: Invocation, what: str) -> Reply:
+    """The confirmation: in the channel when the digest is this channel's, else only to the requester."""
+    return Reply(
+        f"Digest {sub.id} {what}.", blocks=dm.changed_blocks(sub, what), in_channel=inv.channel_id == sub.channel
+    )
+
+
+def add_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest add dashboard 12 daily 09:00 [zone] [since 24h] [where …] [skip-if-empty] [only-if-changed]`."""
+    options = parse_options(inv.args, deps.clock())
+    dashboard_id, schedule = check_complete(options)
+
+    def work() -> None:
+        tz = options.tz or user_zone(deps.slack, inv.user_id, deps.settings.timezone)
+        dashboard = deps.cekura.get_dashboard(dashboard_id)  # unknown → the error, and nothing stored
+        sub = deps.digests.add(
+            channel=inv.channel_id,
+            dashboard_id=dashboard_id,
+            schedule=schedule,
+            tz=tz,
+            owner=inv.user_id,
+            since=None if options.since is UNSET else options.since,
+            where_text=None if options.where_text is UNSET else options.where_text,
+            skip_if_empty=options.skip_if_empty is True,
+            only_if_changed=options.only_if_changed is True,
+        )
+        blocks = dm.added_blocks(sub, dashboard.title, inv.user_id, sub.next_times(deps.clock()))
+        try:
+            # The announcement doubles as the check that the bot can post here (it joins public channels).
+            deps.poster.post_message(inv.channel_id, text=f"Digest {sub.id} set up: {dashboard.title}", blocks=blocks)
+        except BotError:
+            deps.digests.remove(sub.id)
+            raise
+        changed(deps, sub.id)
+
+    zone = f" {options.tz}" if options.tz else ""
+    return Reply(
+        f":hourglass_flowing_sand: Setting up a digest of dashboard {dashboard_id} ({schedule.text}{zone})…", work=work
+    )
+
+
+def list_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest list [all]`: this channel's digests, or every one."""
+    scope = inv.args.strip().lower()
+    if scope not in ("", "all"):
+        raise UserError(
+            f"`digest list` takes `all` or nothing, not `{inv.args.strip()}`.", usage="/cekura digest list [all]"
+        )
+    subs = deps.digests.list(None if scope == "all" else inv.channel_id)
+    where = "in every channel" if scope == "all" else "in this channel"
+    return Reply(f"{len(subs)} digest(s) {where}", blocks=dm.list_blocks(subs, deps.clock(), where))
+
+
+def remove_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest remove <id>`."""
+    sub = deps.digests.remove(_only_id(deps, inv, "remove").id)
+    changed(deps, sub.id)
+    return _said(sub, inv, f"was removed by <@{inv.user_id}>")
+
+
+def pause_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest pause <id>`."""
+    sub = _only_id(deps, inv, "pause")
+    sub = deps.digests.pause(sub.id, f"paused by <@{inv.user_id}>")
+    changed(deps, sub.id)
+    return _said(sub, inv, f"is paused by <@{inv.user_id}>; `/cekura digest resume {sub.id}` starts it again")
+
+
+def resume_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest resume <id>`."""
+    sub = deps.digests.resume(_only_id(deps, inv, "resume").id)
+    changed(deps, sub.id)
+    text = f"is running again (resumed by <@{inv.user_id}>)"
+    blocks = dm.changed_blocks(sub, text, sub.next_times(deps.clock()))
+    return Reply(f"Digest {sub.id} {text}.", blocks=blocks, in_channel=inv.channel_id == sub.channel)
+
+
+def run_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest run <id>`: send it now, outside the schedule."""
+    sub = _only_id(deps, inv, "run")
+
+    def work() -> None:
+        outcome = run_now(deps, sub, inv.user_id)
+        if outcome.state == "failed":
+            raise UserError(f"Digest {sub.id} could not be sent: {outcome.detail}")
+        if outcome.state == "taken":
+            inv.respond(text=f"Digest {sub.id} is being sent right now.", response_type="ephemeral")
+        elif inv.channel_id != sub.channel:
+            inv.respond(text=f"Sent digest {sub.id} to <#{sub.channel}>.", response_type="ephemeral")
+
+    return Reply(f":hourglass_flowing_sand: Sending digest {sub.id} now…", work=work)
+
+
+def edit_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest edit <id> …`: the same options as `add`; what is not mentioned stays as it is."""
+    sub, rest = _subscription(deps, inv.args, EDIT_USAGE)
+    options = parse_options(rest, deps.clock(), usage=EDIT_USAGE)
+    if options.is_empty:
+        raise UserError(f"What should change in digest {sub.id}?", usage=EDIT_USAGE)
+
+    def apply() -> Reply:
+        if options.dashboard_id is not None:
+            deps.cekura.get_dashboard(options.dashboard_id)  # unknown → the error, and nothing changed
+        edited = deps.digests.update(
+            sub.id,
+            dashboard_id=UNSET if options.dashboard_id is None else options.dashboard_id,
+            schedule=options.schedule or UNSET,
+            tz=options.tz or UNSET,
+            since=options.since,
+            where_text=options.where_text,
+            skip_if_empty=options.skip_if_empty,
+            only_if_changed=options.only_if_changed,
+        )
+        changed(deps, edited.id)
+        what = f"was changed by <@{inv.user_id}>"
+        blocks = dm.changed_blocks(edited, what, edited.next_times(deps.clock()))
+        return Reply(f"Digest {edited.id} {what}.", blocks=blocks, in_channel=inv.channel_id == edited.channel)
+
+    if options.dashboard_id is None:
+        return apply()
+
+    def work() -> None:
+        reply = apply()
+        kind = "in_channel" if reply.in_channel else "ephemeral"
+        inv.respond(text=reply.text, blocks=reply.blocks, response_type=kind, replace_original=False)
+
+    return Reply(f":hourglass_flowing_sand: Checking dashboard {options.dashboard_id}…", work=work)
+
+
+def digest_help(deps: Deps, inv: Invocation) -> Reply:
+    """`digest` alone (or with an unknown word): the digest commands."""
+    lines = [f"• `{c.usage}` — {c.summary}" for c in COMMANDS if c.words != "digest"]
+    text = "\n".join(["*Scheduled digests*", *lines])
+    if inv.args.strip():
+        raise UserError(f"I don't know `digest {inv.args.split()[0]}`.", usage=text)
+    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+
+
+COMMANDS: list[Subcommand] = [
+    Subcommand(
+        "digest add",
+        "dashboard <id> <schedule> [zone] [since 24h] [where …] [skip-if-empty] [only-if-changed]",
+        "send a dashboard to this channel on a schedule (daily 09:00, weekdays 09:00, weekly mon 09:00, hourly, "
+        'cron "0 9 * * 1-5")',
+        add_command,
+        examples=("digest add dashboard 12 weekdays 09:00 Europe/Berlin skip-if-empty",),
+    ),
+    Subcommand("digest list", "[all]", "this channel's digests (or all)", list_command, aliases=("digests",)),
+    Subcommand("digest edit", "<id> <options as for add>", "change a digest", edit_command),
+    Subcommand("digest run", "<id>", "send a digest now", run_command),
+    Subcommand("digest pause", "<id>", "pause a digest", pause_command),
+    Subcommand("digest resume", "<id>", "resume a digest", resume_command),
+    Subcommand("digest remove", "<id>", "delete a digest", remove_command, aliases=("digest delete",)),
+    Subcommand("digest", "", "help on digests", digest_help),
+]
+_BUTTON_HANDLERS = {
+    dm.DigestActions.RUN: run_command,
+    dm.DigestActions.PAUSE: pause_command,
+    dm.DigestActions.RESUME: resume_command,
+    dm.DigestActions.REMOVE: remove_command,
+}
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the digest buttons."""
+    """Listen for the digest buttons (Send now, Pause, Resume, Remove)."""
+
+    @app.action(BUTTONS)
+    def on_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        action = body["actions"][0]
+        channel = str((body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""))
+        inv = Invocation(str(body["user"]["id"]), channel, str(action.get("value", "")), respond)
+        handle = _BUTTON_HANDLERS[dm.DigestActions(action["action_id"])]
+
+        def work() -> None:
+            reply = handle(deps, inv)
+            respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
+            if reply.work is not None:
+                reply.work()
+
+        deps.submit(run_reporting, work, respond, "digest button")
+        ack()

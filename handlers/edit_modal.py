@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import filters
 from bot.cekura_models import AGGREGATIONS, CHART_TYPES, TIME_PERIODS, Widget
+from bot.errors import FilterSyntaxError
 from handlers import blocks as bk
 from handlers.ids import EditBlocks, EditViews
 
@@ -69,7 +70,7 @@ def form_values(widget: Widget) -> dict[str, Any]:
         "metric": "" if widget.metric is None else str(widget.metric),
         "aggregation_function": widget.aggregation_function or NONE,
         "time_period": widget.time_period or NONE,
-        "filters": filters.to_text(widget.filters) if widget.filters else "",
+        "filters": filters.show(widget.filters),
     }
 
 
@@ -161,8 +162,8 @@ def form_changes(shown: dict[str, str], submitted: dict[str, str]) -> tuple[dict
         if key == "filters":
             try:
                 changes["filters"] = filters.parse(new) if new else {}
-            except Exception as exc:  # FilterSyntaxError: shown on the field
-                errors[EditBlocks.FILTERS] = str(exc)[:150]
+            except FilterSyntaxError as exc:  # shown on the field: one plain line, no code block
+                errors[EditBlocks.FILTERS] = str(exc).splitlines()[0][:150]
         elif key == "metric":
             if new and not new.isdigit():
                 errors[EditBlocks.METRIC] = "A metric id is a whole number, e.g. 101."

@@ -304,5 +304,5 @@ def _rule_errors(widget_id: int, shown: dict[str, str], changes: dict[str, Any])
             if "metric" in text
             else EditBlocks.CHART
         )
-        return {block: str(exc)[:150]}
+        return {block: str(exc).splitlines()[0][:150]}
     return {}

@@ -173,7 +173,7 @@ def _blank(value: Any) -> Any:
 
 def _show(field: str, value: Any) -> Any:
     if field == "filters":
-        return filters.to_text(value) if value else None
+        return filters.show(value) or None
     return _blank(value)
 
 

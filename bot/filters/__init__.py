@@ -20,7 +20,7 @@ from bot.filters.describe import describe
 from bot.filters.fields import FIELD_NAMES, FilterJSON
 from bot.filters.lexer import FILTER_USAGE
 from bot.filters.parser import MAX_DEPTH, parse
-from bot.filters.printer import to_text
+from bot.filters.printer import show, simplify, to_text
 
 __all__ = [
     "FIELD_NAMES",
@@ -33,6 +33,8 @@ __all__ = [
     "describe",
     "lower_bound",
     "parse",
+    "show",
+    "simplify",
     "split_time_range",
     "to_text",
 ]

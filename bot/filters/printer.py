@@ -9,6 +9,9 @@ ValueError rather than printing something that would parse differently.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from bot.filters.fields import (
     OP_SYNTAX,
     Field,
@@ -105,3 +108,23 @@ def _value(field: Field, op: str, value: object) -> str:
         return repr(value)  # repr keeps every digit of a float, so it parses back to the same number
     assert isinstance(value, str)  # value_message let only text, numbers and booleans through
     return value if op != "regex" and is_bare(value) else quote(value)
+
+
+def simplify(node: Any) -> Any:
+    """Unwrap groups of one condition and drop empty ones (Cekura may store either); never mutates."""
+    if not isinstance(node, dict) or "conditions" not in node:
+        return node
+    kept = [c for c in (simplify(c) for c in node.get("conditions") or []) if c]
+    if len(kept) == 1 and node.get("operator") != "same_row":
+        return kept[0]
+    return {**node, "conditions": kept} if kept else None
+
+
+def show(node: Any) -> str:
+    """Filter text for people, for any JSON a dashboard may hold: the language where it can say it, else JSON."""
+    if not node:
+        return ""
+    try:
+        return to_text(simplify(node))
+    except (ValueError, TypeError, KeyError):
+        return json.dumps(node, ensure_ascii=False, sort_keys=True)

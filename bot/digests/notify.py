@@ -1,0 +1,81 @@
+"""What the digest machinery says in Slack: the digest itself, the owner's DM when a digest pauses
+itself, and the channel's notice when a slot could not be built after every retry.
+
+    notifier = Notifier(deps, on_pause=scheduler.changed)
+    ts = notifier.post_digest(sub, digest, slot=slot, late=False, requester=None)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.digests.build import Digest
+from bot.digests.store import Subscription
+from bot.errors import BotError, new_reference
+from handlers import digest_messages as dm
+from handlers.dashboard import chart_file
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def error_words(exc: BaseException) -> str:
+    """A failure as users may read it; the unexpected ones are logged with a reference."""
+    if isinstance(exc, BotError):
+        return str(exc)
+    reference = new_reference()
+    log.error("digest delivery failed unexpectedly (reference %s)", reference, exc_info=exc)
+    return f"an unexpected error on my side (reference `{reference}`)"
+
+
+class Notifier:
+    """Posts digests and tells people when one cannot be delivered."""
+
+    def __init__(self, deps: Deps, on_pause: Callable[[int], None]) -> None:
+        self.deps = deps
+        self.on_pause = on_pause
+
+    def post_digest(
+        self, sub: Subscription, digest: Digest, *, slot: datetime, late: bool, requester: str | None
+    ) -> str | None:
+        """Post `digest` to the subscription's channel: one message with the charts (more in its thread)."""
+        report = digest.report
+        blocks = dm.digest_blocks(
+            digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
+        )
+        return self.deps.poster.post_charts(
+            sub.channel,
+            text=dm.digest_text(digest, sub, late=late),
+            blocks=blocks,
+            files=[chart_file(w.view, w.png) for w in report.widgets],
+            more_text=lambda first, last: f"{report.title} — charts {first}–{last} of {len(report.widgets)}",
+        )
+
+    def paused(self, sub: Subscription, reason: str) -> None:
+        """The digest just paused itself: drop its job and DM its owner why and how to resume."""
+        self.on_pause(sub.id)
+        limit = self.deps.settings.digest_max_failures
+        try:
+            opened = self.deps.slack.conversations_open(users=sub.owner)
+            channel = str(opened["channel"]["id"])
+            self.deps.slack.chat_postMessage(
+                channel=channel, text=dm.paused_text(sub), blocks=dm.paused_blocks(sub, reason, limit)
+            )
+        except SlackApiError as exc:
+            log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, exc.response.get("error"))
+
+    def gave_up(self, sub: Subscription, slot: datetime, reason: str) -> None:
+        """Every attempt at a slot failed for a reason outside the subscription: say so in its channel."""
+        try:
+            self.deps.poster.post_message(
+                sub.channel, text=dm.gave_up_text(sub), blocks=dm.gave_up_blocks(sub, slot, reason)
+            )
+        except BotError as exc:
+            log.warning("could not post the failure notice of digest %s: %s", sub.id, exc)
