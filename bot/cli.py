@@ -33,6 +33,12 @@ def serve(settings: Settings) -> int:
         assert settings.slack_app_token is not None
         socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
         socket_handler.connect()  # type: ignore[no-untyped-call]
+    from bot.periodic import Periodic
+    from handlers.edits import expire_sweep
+
+    periodic = Periodic()
+    periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
+    periodic.start()
     server.ready.set()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
     log.info("cekura-bot ready in %.1f s (%s)", time.monotonic() - started, mode)
@@ -42,6 +48,7 @@ def serve(settings: Settings) -> int:
     stop.wait()
     log.info("shutting down: finishing running jobs")
     server.ready.clear()
+    periodic.shutdown()
     if socket_handler is not None:
         socket_handler.close()  # type: ignore[no-untyped-call]
     server.stop()
