@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +13,7 @@ from bot.digests.zones import when
 from handlers import blocks as bk
 from handlers.messages import chart_actions
 
+_MENTION = re.compile(r"&lt;@([UW][A-Z0-9_]+)&gt;")
 LIST_BUTTONS = 15  # digests listed with their own buttons; the rest as plain lines (50 blocks at most)
 
 
@@ -117,7 +119,9 @@ def manage_context(sub: Subscription) -> bk.SlackBlock:
 
 def _status(sub: Subscription, now: datetime) -> str:
     if sub.paused:
-        return f":double_vertical_bar: *paused* — {bk.escape(sub.paused_reason or 'paused by hand')}"
+        # Escaped like any text, except user mentions ("paused by <@U123>") which should render.
+        reason = _MENTION.sub(r"<@\1>", bk.escape(sub.paused_reason or "paused by hand"))
+        return f":double_vertical_bar: *paused* — {reason}"
     upcoming = sub.next_times(now, 1)
     return f"next {when(upcoming[0], sub.tz)} ({sub.tz})" if upcoming else "no further sends"
 

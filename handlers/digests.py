@@ -17,7 +17,7 @@ from bot.digests import DigestNotFound, Subscription
 from bot.digests.scheduler import changed, run_now
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
-from bot.errors import BotError, UserError
+from bot.errors import UserError
 from handlers import digest_messages as dm
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
@@ -75,8 +75,8 @@ def add_command(deps: Deps, inv: Invocation) -> Reply:
         try:
             # The announcement doubles as the check that the bot can post here (it joins public channels).
             deps.poster.post_message(inv.channel_id, text=f"Digest {sub.id} set up: {dashboard.title}", blocks=blocks)
-        except BotError:
-            deps.digests.remove(sub.id)
+        except Exception:
+            deps.digests.remove(sub.id)  # nothing stays stored when the channel cannot get it
             raise
         changed(deps, sub.id)
 

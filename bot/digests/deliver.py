@@ -24,6 +24,7 @@ from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
 from bot.digests.ledger import DueSlot
 from bot.digests.notify import Notifier, error_words
+from bot.digests.store import Subscription
 from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError
 
 if TYPE_CHECKING:
@@ -55,6 +56,15 @@ class Batch:
     def count(self, state: State) -> int:
         """How many outcomes are in `state`."""
         return sum(1 for outcome in self.outcomes if outcome.state == state)
+
+
+def _skip_reason(sub: Subscription, digest: Digest) -> str | None:
+    """Why `sub` posts nothing this time (skip-if-empty, only-if-changed), or None."""
+    if sub.skip_if_empty and digest.empty:
+        return "skip-if-empty: every widget is empty"
+    if sub.only_if_changed and sub.last_digest is not None and sub.last_digest == digest.data_hash:
+        return "only-if-changed: the data is the same as in the last digest"
+    return None
 
 
 class ChannelPacer:
@@ -120,7 +130,11 @@ class Deliverer:
         batch = Batch()
         futures = [self._groups.submit(self._group, members, now, requester) for members in groups.values()]
         for future in futures:
-            outcomes, built = future.result()
+            try:
+                outcomes, built = future.result()
+            except Exception:  # e.g. the database went away mid-claim: the ledger stays right, retry later
+                log.exception("a digest group failed; its unclaimed or unmarked slots are retried later")
+                continue
             batch.outcomes.extend(outcomes)
             batch.renders += built
         return batch
@@ -149,7 +163,7 @@ class Deliverer:
 
     def _post(self, item: DueSlot, digest: Digest, requester: str | None) -> Outcome:
         sub, slot = item.subscription, item.slot
-        skip = None if requester else self._skip_reason(sub.skip_if_empty, sub.only_if_changed, sub.last_digest, digest)
+        skip = None if requester else _skip_reason(sub, digest)
         if skip is not None:
             self.deps.ledger.mark_skipped(sub.id, slot, skip, worker=self.worker)
             self.deps.digests.record_success(sub.id, None, slot=slot)
@@ -166,14 +180,6 @@ class Deliverer:
         else:
             self.deps.digests.record_success(sub.id, digest.data_hash, slot=slot)
         return Outcome(sub.id, slot, "sent", ts or "")
-
-    @staticmethod
-    def _skip_reason(skip_if_empty: bool, only_if_changed: bool, last: str | None, digest: Digest) -> str | None:
-        if skip_if_empty and digest.empty:
-            return "skip-if-empty: every widget is empty"
-        if only_if_changed and last is not None and last == digest.data_hash:
-            return "only-if-changed: the data is the same as in the last digest"
-        return None
 
     def _failed(self, item: DueSlot, exc: BaseException, requester: str | None) -> Outcome:
         sub, slot = item.subscription, item.slot

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _slack_error(exc: Exception) -> object:
+    return exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+
+
 def error_words(exc: BaseException) -> str:
     """A failure as users may read it; the unexpected ones are logged with a reference."""
     if isinstance(exc, BotError):
@@ -68,8 +72,8 @@ class Notifier:
             self.deps.slack.chat_postMessage(
                 channel=channel, text=dm.paused_text(sub), blocks=dm.paused_blocks(sub, reason, limit)
             )
-        except SlackApiError as exc:
-            log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, exc.response.get("error"))
+        except Exception as exc:  # best effort: the pause itself is what matters
+            log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, _slack_error(exc))
 
     def gave_up(self, sub: Subscription, slot: datetime, reason: str) -> None:
         """Every attempt at a slot failed for a reason outside the subscription: say so in its channel."""
@@ -77,5 +81,5 @@ class Notifier:
             self.deps.poster.post_message(
                 sub.channel, text=dm.gave_up_text(sub), blocks=dm.gave_up_blocks(sub, slot, reason)
             )
-        except BotError as exc:
-            log.warning("could not post the failure notice of digest %s: %s", sub.id, exc)
+        except Exception as exc:  # best effort: Slack may be the outage
+            log.warning("could not post the failure notice of digest %s: %s", sub.id, _slack_error(exc))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -68,14 +69,14 @@ class DigestScheduler:
         self,
         deps: Deps,
         *,
-        clock: Any = None,
+        clock: Callable[[], datetime] | None = None,
         worker: str | None = None,
         share: bool = True,
         pacer: ChannelPacer | None = None,
         sweep_seconds: float = 60.0,
     ) -> None:
         self.deps = deps
-        self.clock = clock or deps.clock
+        self.clock: Callable[[], datetime] = clock or deps.clock
         self.worker = worker or worker_id()
         self.sweep_seconds = sweep_seconds
         self.deliverer = Deliverer(deps, self.worker, share=share, pacer=pacer, on_pause=self.changed)
