@@ -39,6 +39,10 @@ def serve(settings: Settings) -> int:
     periodic = Periodic()
     periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
     periodic.start()
+    from bot.digests.scheduler import DigestScheduler
+
+    digests = DigestScheduler(deps)
+    digests.start()
     server.ready.set()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
     log.info("cekura-bot ready in %.1f s (%s)", time.monotonic() - started, mode)
@@ -52,6 +56,7 @@ def serve(settings: Settings) -> int:
     if socket_handler is not None:
         socket_handler.close()  # type: ignore[no-untyped-call]
     server.stop()
+    digests.shutdown()
     deps.close()
     return 0
 

@@ -103,6 +103,9 @@ class Deps:
         self.renderer.close()
         self.poster.close()
         self.cekura.close()
+        engine = self.db.kw.get("bind")
+        if engine is not None:
+            engine.dispose()
 
 
 def build_deps(

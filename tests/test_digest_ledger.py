@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -283,9 +284,12 @@ time.sleep(60)  # "rendering" — killed here, before mark_sent
 def test_a_process_killed_mid_delivery_is_retried_after_restart(
     engine: Engine, store: DigestStore, tmp_path: Path
 ) -> None:
-    sub = _add(store, "hourly")
-    now = datetime.now(UTC)
-    slot = slots_between(sub.schedule, sub.tz, now - timedelta(hours=1), now)[-1]
+    # A daily slot one minute ago: moving the clock 13 minutes on never reaches the next slot
+    # (an hourly one would, when the test runs just before the hour).
+    now = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    sub = _add(store, f"daily {now.astimezone(ZoneInfo('Europe/Berlin')):%H:%M}")
+    slot = slots_between(sub.schedule, sub.tz, now - timedelta(hours=1), now + timedelta(seconds=1))[-1]
+    assert slot == now
     url = engine.url.render_as_string(hide_password=False)
     script = tmp_path / "worker.py"
     script.write_text(KILLED_WORKER)
@@ -304,7 +308,7 @@ def test_a_process_killed_mid_delivery_is_retried_after_restart(
     restarted = Clock(now)
     ledger = DeliveryLedger(session_factory(engine), restarted, stale_after=timedelta(minutes=10))
     assert not ledger.claim(sub.id, slot, "restarted")  # too fresh to call the worker dead
-    restarted.advance(minutes=11)
+    restarted.advance(minutes=13)
     [stale] = ledger.stale_claims(restarted(), timedelta(minutes=10))
     assert (stale.subscription_id, stale.claimed_by) == (sub.id, "doomed")
     [due] = ledger.due_slots([sub], restarted(), timedelta(hours=2))

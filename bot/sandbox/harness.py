@@ -69,8 +69,8 @@ class Harness:
 
     def stop(self) -> None:
         """Stop the bot first (letting running jobs finish), then the sandboxes."""
+        self.driver.close()  # first: an open keep-alive connection would hold the server's shutdown
         self.server.stop()
-        self.driver.close()
         self.deps.close()
         self.slack.stop()
         self.cekura.stop()
