@@ -216,6 +216,9 @@ def main() -> None:
     body = [f"# Benchmark results\n\nMachine: {machine()}.  \nRun: `make bench` on {stamp}.\n"]
     for title, lines in sections.items():
         body.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
+    from bench.digests import bench_digests  # here: bench.digests imports this module
+
+    body.append("\n".join(bench_digests(50 if args.quick else 200)) + "\n")
     text = "\n".join(body)
     print(text)
     RESULTS.write_text(text)
