@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,33 +19,10 @@ from bot.digests.deliver import Batch
 from bot.digests.scheduler import DigestScheduler
 from bot.sandbox.harness import CEKURA_KEY, Harness
 from tests.conftest import Clock
-from tests.digest_helpers import Bots, at, bulk_filters, clean, digest_harness, posted, subscribe, text_of, tick
+from tests.digest_helpers import Bots, at, bulk_filters, posted, subscribe, text_of, tick
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def module_harness(clock: Clock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    with digest_harness(clock, f"sqlite:///{tmp_path_factory.mktemp('digests')}/bot.sqlite") as h:
-        yield h
-
-
-@pytest.fixture
-def dh(module_harness: Harness, clock: Clock) -> Harness:
-    return clean(module_harness, clock)
-
-
-@pytest.fixture
-def bots() -> Iterator[Bots]:
-    made = Bots()
-    yield made
-    made.stop()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_daily_digest_keeps_its_wall_clock_time_across_the_spring_dst_change(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,33 +11,9 @@ from bot.digests.compare import Headline, change, headline
 from bot.digests.deliver import ChannelPacer
 from bot.sandbox.harness import Harness
 from handlers.digest_messages import DigestActions
-from tests.conftest import Clock
-from tests.digest_helpers import Bots, at, bulk_filters, clean, digest_harness, posted, subscribe, text_of, tick
+from tests.digest_helpers import Bots, at, bulk_filters, posted, subscribe, text_of, tick
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def module_harness(clock: Clock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    with digest_harness(clock, f"sqlite:///{tmp_path_factory.mktemp('digests')}/bot.sqlite") as h:
-        yield h
-
-
-@pytest.fixture
-def dh(module_harness: Harness, clock: Clock) -> Harness:
-    return clean(module_harness, clock)
-
-
-@pytest.fixture
-def bots() -> Iterator[Bots]:
-    made = Bots()
-    yield made
-    made.stop()
 
 
 def test_skip_if_empty_and_only_if_changed(dh: Harness, bots: Bots) -> None:
