@@ -38,13 +38,16 @@ __all__ = ["COMMANDS", "expire_sweep", "register"]
 def _edit_command(kind: Kind) -> Callable[[Deps, Invocation], Reply]:
     def handle(deps: Deps, inv: Invocation) -> Reply:
         object_id, rest = parse_id(inv.args, kind, USAGE[kind])
-        deps.editing.check_editor(inv.user_id)
+        # Only the settings check here: EDITORS may name user groups, and looking those up is Slack
+        # I/O that belongs after the ack (propose() and fill_modal() check the editor there).
+        deps.editing.check_enabled()
         if not rest.strip():
             if kind == "dashboard":
                 raise UserError('Say what to change, e.g. `name "Support"` or `remove widget 34`.', usage=USAGE[kind])
             view_id = deps.slack.views_open(trigger_id=inv.trigger_id, view=loading_modal())["view"]["id"]
             return Reply(
-                ":pencil2: Opening the editor…", work=lambda: fill_modal(deps, view_id, object_id, inv.channel_id)
+                ":pencil2: Opening the editor…",
+                work=lambda: fill_modal(deps, view_id, object_id, inv.channel_id, inv.user_id),
             )
         changes = parse_quick_edit(kind, rest)
         return Reply(
@@ -55,9 +58,10 @@ def _edit_command(kind: Kind) -> Callable[[Deps, Invocation], Reply]:
     return handle
 
 
-def fill_modal(deps: Deps, view_id: str, widget_id: int, channel: str) -> None:
-    """Replace the loading modal with the form, prefilled from Cekura."""
+def fill_modal(deps: Deps, view_id: str, widget_id: int, channel: str, user: str) -> None:
+    """Replace the loading modal with the form prefilled from Cekura, or with why `user` cannot edit."""
     try:
+        deps.editing.check_editor(user)
         widget = deps.cekura.get_widget(widget_id)
     except Exception as exc:
         deps.slack.views_update(
@@ -108,7 +112,7 @@ def revert_command(deps: Deps, inv: Invocation) -> Reply:
         raise UserError(
             "Which request? Give its id, e.g. `/cekura revert ER-7F3K2`.", usage="/cekura revert <request-id>"
         )
-    deps.editing.check_editor(inv.user_id)
+    deps.editing.check_enabled()  # the editor check (maybe Slack I/O) runs in propose(), after the ack
     return Reply(
         f":leftwards_arrow_with_hook: Preparing the revert of {request_id}…",
         work=lambda: propose_and_post(
@@ -179,14 +183,10 @@ def register(app: App, deps: Deps) -> None:
         ack()
         action = body["actions"][0]
         widget_id = int((action.get("selected_option") or {}).get("value") or action.get("value"))
-        channel = str((body.get("channel") or {}).get("id", ""))
-        try:
-            deps.editing.check_editor(str(body["user"]["id"]))
-        except UserError as exc:
-            respond(text=f":warning: {exc}", response_type="ephemeral", replace_original=False)
-            return
+        channel, user = str((body.get("channel") or {}).get("id", "")), str(body["user"]["id"])
+        # The trigger expires in 3 s: open the modal first; fill_modal checks the editor afterwards.
         view_id = deps.slack.views_open(trigger_id=body["trigger_id"], view=loading_modal())["view"]["id"]
-        deps.submit(run_reporting, lambda: fill_modal(deps, view_id, widget_id, channel), respond, "edit form")
+        deps.submit(run_reporting, lambda: fill_modal(deps, view_id, widget_id, channel, user), respond, "edit form")
 
     @app.view(EditViews.WIDGET_FORM.value)
     def on_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

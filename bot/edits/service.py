@@ -114,6 +114,18 @@ class EditService:
     ) -> tuple[EditRequest, list[FieldChange]]:
         """Store a pending request (nothing changes in Cekura); raises UserError on invalid changes."""
         self.check_editor(requester)
+        return self._create(kind, object_id, changes, requester=requester, channel=channel, revert_of=revert_of)
+
+    def _create(
+        self,
+        kind: Kind,
+        object_id: int,
+        changes: dict[str, Any],
+        *,
+        requester: str,
+        channel: str,
+        revert_of: str | None,
+    ) -> tuple[EditRequest, list[FieldChange]]:
         obj, changes, changed = self.prepare(kind, object_id, changes)
         dashboard_id = obj.dashboard if isinstance(obj, Widget) else obj.id
         request = self.store.create(
@@ -132,11 +144,12 @@ class EditService:
 
     def revert(self, request_id: str, *, requester: str, channel: str) -> tuple[EditRequest, list[FieldChange]]:
         """Propose the inverse of an applied request (approved like any other)."""
+        self.check_editor(requester)  # first: a non-editor learns nothing about requests
         original = self.store.require(request_id)
         if original.state is not State.APPLIED:
             raise UserError(f"{original.id} was never applied ({original.state.value}), so there is nothing to revert.")
         undo = inverse(original.base_snapshot, original.changes)
-        return self.propose(
+        return self._create(
             original.kind, original.object_id, undo, requester=requester, channel=channel, revert_of=original.id
         )
 
