@@ -168,7 +168,8 @@ def register(app: App, deps: Deps) -> None:
         reason = (
             str(((view["state"]["values"].get(EditBlocks.REASON) or {}).get("value") or {}).get("value") or "") or None
         )
-        channel = deps.edits.require(request_id).message_channel or deps.edits.require(request_id).channel
+        request = deps.edits.require(request_id)
+        channel = request.message_channel or request.channel
         tell = tell_user(deps, channel, user)
         deps.submit(
             run_reporting,
