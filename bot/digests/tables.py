@@ -103,3 +103,5 @@ class DigestDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(Text)  # the failure, or why a slot was skipped
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # added by 0003_hardening
+    file_ids: Mapped[str | None] = mapped_column(Text)  # comma-separated Slack file ids (0003_hardening)
