@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated user/user-group ids who may propose edits; empty = everyone.",
     )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Slack user ids (`U…`) who may see and manage every channel's digests "
+        "(and anything else that belongs to a channel), even channels they are not in.",
+    )
     approvals_channel: str | None = Field(
         None, description="Channel id where edit requests are posted; unset = the channel they came from."
     )
@@ -75,7 +80,7 @@ class Settings(BaseSettings):
         3, ge=1, description="Consecutive failed deliveries after which a digest pauses itself."
     )
 
-    @field_validator("approvers", "editors", mode="before")
+    @field_validator("approvers", "editors", "admins", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
