@@ -118,24 +118,59 @@ def render(settings: Settings, dashboard_id: int, out: Path, since: str | None, 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
-    parser = argparse.ArgumentParser(prog="cekura-bot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
-    sub.add_parser("check", help="verify settings and connectivity (Slack auth.test, one Cekura call)")
-    render_p = sub.add_parser("render", help="write a dashboard's charts as PNGs, without Slack")
-    render_p.add_argument("dashboard_id", type=int)
-    render_p.add_argument("--out", type=Path, required=True)
+    parser = argparse.ArgumentParser(
+        prog="cekura-bot",
+        description="Cekura dashboards in Slack: run the bot, check its settings, render charts, or try it offline.",
+        epilog="Settings come from environment variables (or .env); see README.md. Run a command with -h for its options.",
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these (cekura-bot COMMAND -h shows its options):"
+    )
+    sub.add_parser(
+        "serve",
+        help="run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)",
+        description="Run the bot until SIGINT/SIGTERM: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.",
+    )
+    sub.add_parser(
+        "check",
+        help="verify settings and connectivity (Slack auth.test, one Cekura call)",
+        description="Check the settings, then that Slack (auth.test) and Cekura (one call) accept the credentials.",
+    )
+    render_p = sub.add_parser(
+        "render",
+        help="write a dashboard's charts as PNGs, without Slack",
+        description="Fetch a Cekura dashboard and write one PNG chart per widget to a folder, without Slack.",
+    )
+    render_p.add_argument("dashboard_id", type=int, help="the Cekura dashboard id, e.g. 12")
+    render_p.add_argument("--out", type=Path, required=True, help="folder to write the PNG files to")
     render_p.add_argument("--since", help="range, e.g. 7d or 24h (at most 30 days)")
     render_p.add_argument("--where", help='filter, e.g. "duration >= 60 and success = true"')
-    demo_p = sub.add_parser("demo", help="run /cekura dashboard on the built-in sandboxes; no accounts needed")
-    demo_p.add_argument("--out", type=Path, default=Path("demo-out"))
-    demo_p.add_argument("--text", default="dashboard 12", help="what to type after /cekura")
+    demo_p = sub.add_parser(
+        "demo",
+        help="try any /cekura command on the built-in sandboxes; no accounts needed",
+        description=(
+            "Start fake Slack and Cekura servers and the real bot on this machine, type each --text as "
+            "/cekura in #general, and print what Slack would show. Chart PNGs and the messages' Block Kit "
+            "JSON are written to --out."
+        ),
+    )
+    demo_p.add_argument("--out", type=Path, default=Path("demo-out"), help="folder for messages.json and the PNGs")
+    demo_p.add_argument(
+        "--text",
+        action="append",
+        help='what to type after /cekura (repeat to run several in order); default "dashboard 12"',
+    )
+    demo_p.add_argument(
+        "--approve",
+        action="store_true",
+        help="let the demo approver (@carol) click Approve on each edit request the commands propose",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo(args.out, args.text)
+        return run_demo(args.out, args.text or ["dashboard 12"], approve=args.approve)
     settings = load_settings(args.command)
     from bot.logs import setup_logging
 

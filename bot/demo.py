@@ -1,8 +1,11 @@
-"""`cekura-bot demo`: the main job end to end on the built-in sandboxes, with no accounts or tokens.
+"""`cekura-bot demo`: any `/cekura` command end to end on the built-in sandboxes, with no accounts or tokens.
 
-Starts the Cekura and Slack sandboxes and the bot's real HTTP server on loopback, sends a signed
-`/cekura dashboard 12` exactly as Slack would, and writes what landed in the channel — the message's
-Block Kit JSON and every chart PNG — to the output folder, with the time each step took.
+Starts the Cekura and Slack sandboxes and the bot's real HTTP server on loopback, sends each command
+as a signed slash command exactly as Slack would (typed by @alice in #general), waits until the bot
+is idle, and prints what people would see: the ephemeral ack, later answers, channel messages and
+DMs as readable text, forms it opens, chart file names. Edit requests go to #cekura-approvals, where
+@carol is the approver; with `approve` she clicks *Approve*. Every channel message with its Block
+Kit JSON and every chart PNG is written to the output folder.
 """
 
 from __future__ import annotations
@@ -10,79 +13,95 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from bot.errors import BotError
+from bot.sandbox.demo_view import Transcript, approve_buttons
+
+IDLE_TIMEOUT = 120.0  # seconds a single command may keep the bot busy (a whole dashboard renders in a few)
 
 
-def run_demo(out: Path, text: str = "dashboard 12") -> int:
-    """Run the demo, write its output under `out`, print where it is; 0 on success."""
+def run_demo(out: Path, texts: Sequence[str] | str = ("dashboard 12",), *, approve: bool = False) -> int:
+    """Run each command in one demo session, print what Slack would show, write `out`; 0 on success."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from bot.sandbox.harness import Harness
+    from bot.sandbox.harness import DEMO_APPROVER, DEMO_CHANNEL, DEMO_SETTINGS, DEMO_USER, Harness
 
+    commands = [texts] if isinstance(texts, str) else list(texts)
     timings: list[tuple[str, float]] = []
     began = time.monotonic()
     print("Starting the Cekura and Slack sandboxes and the bot (warming the render pool)…")
-    with Harness.start() as h:
-        timings.append(("start sandboxes + bot + warm render pool", time.monotonic() - began))
-        print(f"  bot listening on {h.server.url}/slack/events")
-        print(f"> /cekura {text}")
-        sent = time.monotonic()
-        ack = h.driver.command(text, channel="C_GENERAL")
-        timings.append(("Slack → bot → ack (HTTP round trip)", ack.elapsed_ms / 1000))
-        print(f"  ack {ack.status} in {ack.elapsed_ms:.0f} ms: {_ack_text(ack.json)}")
-        expected = _expected_files(h, text)
-        try:
-            messages = h.wait_for_files(expected, timeout=60)
-        except AssertionError as exc:
-            print(f"The bot did not post the charts: {exc}")
-            return 1
-        timings.append(("command → every chart posted", time.monotonic() - sent))
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("*.png"):
-            old.unlink()
-        written = []
-        for message in messages:
-            for chart in message.files:
-                path = out / (chart.filename or f"{chart.id}.png")
-                path.write_bytes(chart.content or b"")
-                written.append(path)
-        posted = [
-            {
-                "channel": m.channel,
-                "ts": m.ts,
-                "thread_ts": m.thread_ts,
-                "text": m.text,
-                "blocks": m.blocks,
-                "files": [
-                    {"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content or b"")} for f in m.files
-                ],
-            }
-            for m in messages
-        ]
-        (out / "messages.json").write_text(json.dumps(posted, indent=2, ensure_ascii=False))
-        (out / "ack.json").write_text(json.dumps(ack.json, indent=2, ensure_ascii=False))
-    print(f"\nPosted {len(messages)} message(s) with {len(written)} chart(s). Written to {out.resolve()}:")
-    print(f"  {out / 'messages.json'}  (the Block Kit JSON of each message, with its files)")
+    try:
+        with Harness.start(**DEMO_SETTINGS) as h:
+            timings.append(("start sandboxes + bot + warm render pool", time.monotonic() - began))
+            print(f"  bot listening on {h.server.url}/slack/events")
+            seen = Transcript(h.slack)
+            acks: list[dict[str, Any]] = []
+            ok = True
+            for text in commands:
+                seen.heading(f"/cekura {text}", DEMO_USER, DEMO_CHANNEL)
+                sent = time.monotonic()
+                ack = h.driver.command(text, user=DEMO_USER, channel=DEMO_CHANNEL)
+                acks.append({"command": f"/cekura {text}", "status": ack.status, "ack": ack.json or ack.body})
+                timings.append((f"{_short(text)}: ack", ack.elapsed_ms / 1000))
+                seen.ack(ack)
+                ok = _settle(h, seen) and ok
+                timings.append((f"{_short(text)}: until the bot is idle", time.monotonic() - sent))
+                for message in approve_buttons(seen.new_messages) if approve else []:
+                    seen.heading("clicks [Approve]", DEMO_APPROVER, message.channel)
+                    seen.ack(h.driver.block_action(message.action_id, message=message.message, user=DEMO_APPROVER))
+                    ok = _settle(h, seen) and ok
+            written = _write(out, h, acks)
+    except Exception as exc:  # the demo reports any failure in one line instead of a traceback
+        print(f"\nThe demo stopped: {exc.__class__.__name__}: {exc}")
+        return 1
+    print(f"\nWritten to {out.resolve()}:")
+    print(f"  {out / 'messages.json'}  (the Block Kit JSON of each channel message, with its files)")
     for path in written:
         print(f"  {path}")
     print("\nTimings:")
     for step, seconds in timings:
-        print(f"  {step:<45} {seconds * 1000:8.0f} ms")
-    return 0
+        print(f"  {step:<50} {seconds * 1000:8.0f} ms")
+    return 0 if ok else 1
 
 
-def _ack_text(body: object) -> str:
-    return str(body.get("text", "")) if isinstance(body, dict) else str(body)
+def _settle(h: Any, seen: Transcript) -> bool:
+    """Wait until the bot has finished every job, then print what appeared; False if it never did."""
+    idle = bool(h.deps.wait_idle(IDLE_TIMEOUT))
+    seen.news()
+    if not idle:
+        print(f"  (the bot was still working after {IDLE_TIMEOUT:.0f} s; what it did so far is above)")
+    return idle
 
 
-def _expected_files(h: object, text: str) -> int:
-    from bot.sandbox.harness import Harness
+def _short(text: str) -> str:
+    """A command shortened to fit the timings table."""
+    return text if len(text) <= 28 else text[:27] + "…"
 
-    assert isinstance(h, Harness)
-    words = text.split()
-    if len(words) >= 2 and words[0] in ("dashboard", "dash", "d") and words[1].isdigit():
-        return h.widget_count(int(words[1]))
-    if words and words[0] in ("widget", "w"):
-        return 1
-    raise BotError("the demo posts charts: use `dashboard <id> …` or `widget <id> …`")
+
+def _write(out: Path, h: Any, acks: list[dict[str, Any]]) -> list[Path]:
+    """Write messages.json, ack.json and every chart PNG of the session; the PNG paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    written: list[Path] = []
+    messages = [m for m in h.slack.messages if m.files or m.blocks]
+    for message in messages:
+        for chart in message.files:
+            path = out / (chart.filename or f"{chart.id}.png")
+            path.write_bytes(chart.content or b"")
+            written.append(path)
+    posted = [
+        {
+            "channel": m.channel,
+            "ts": m.ts,
+            "thread_ts": m.thread_ts,
+            "text": m.text,
+            "blocks": m.blocks,
+            "files": [{"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content or b"")} for f in m.files],
+        }
+        for m in messages
+    ]
+    (out / "messages.json").write_text(json.dumps(posted, indent=2, ensure_ascii=False))
+    (out / "ack.json").write_text(json.dumps(acks, indent=2, ensure_ascii=False))
+    return written

@@ -24,6 +24,11 @@ from bot.server import EVENTS_PATH, BotServer
 
 SIGNING_SECRET = "sandbox-signing-secret"
 CEKURA_KEY = "sandbox-cekura-key"
+# `cekura-bot demo`: @alice types in #general; edit requests go to #cekura-approvals, @carol approves.
+DEMO_USER = "U_ALICE"
+DEMO_CHANNEL = "C_GENERAL"
+DEMO_APPROVER = "U_CAROL"
+DEMO_SETTINGS: dict[str, Any] = {"approvers": [DEMO_APPROVER], "approvals_channel": "C_APPROVALS"}
 
 
 @dataclass
