@@ -11,17 +11,20 @@ installation goes through the same steps as a fresh one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -68,6 +71,7 @@ def migrate(engine: Engine) -> None:
     """Bring the schema up to the newest migration (safe to call at every start, from several processes)."""
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), "head")
+        _log_revision(engine)
         return
     # Two bots starting together on an empty database would both create the tables; one waits here.
     with engine.connect() as lock:
@@ -76,6 +80,13 @@ def migrate(engine: Engine) -> None:
             command.upgrade(alembic_config(engine), "head")
         finally:
             lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+    _log_revision(engine)
+
+
+def _log_revision(engine: Engine) -> None:
+    """One INFO line an operator can check against the release (alembic's own lines are at WARNING)."""
+    with engine.connect() as conn:
+        log.info("database schema at revision %s", MigrationContext.configure(conn).get_current_revision())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

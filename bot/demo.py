@@ -28,12 +28,12 @@ def run_demo(out: Path, texts: Sequence[str] | str = ("dashboard 12",), *, appro
     from bot.sandbox.harness import DEMO_APPROVER, DEMO_CHANNEL, DEMO_SETTINGS, DEMO_USER, Harness
 
     commands = [texts] if isinstance(texts, str) else list(texts)
-    timings: list[tuple[str, float]] = []
+    timings: list[tuple[str, float, float]] = []  # (command, ack seconds, seconds until idle)
     began = time.monotonic()
     print("Starting the Cekura and Slack sandboxes and the bot (warming the render pool)…")
     try:
         with Harness.start(**DEMO_SETTINGS) as h:
-            timings.append(("start sandboxes + bot + warm render pool", time.monotonic() - began))
+            started = time.monotonic() - began
             print(f"  bot listening on {h.server.url}/slack/events")
             seen = Transcript(h.slack)
             acks: list[dict[str, Any]] = []
@@ -43,10 +43,9 @@ def run_demo(out: Path, texts: Sequence[str] | str = ("dashboard 12",), *, appro
                 sent = time.monotonic()
                 ack = h.driver.command(text, user=DEMO_USER, channel=DEMO_CHANNEL)
                 acks.append({"command": f"/cekura {text}", "status": ack.status, "ack": ack.json or ack.body})
-                timings.append((f"{_short(text)}: ack", ack.elapsed_ms / 1000))
                 seen.ack(ack)
                 ok = _settle(h, seen) and ok
-                timings.append((f"{_short(text)}: until the bot is idle", time.monotonic() - sent))
+                timings.append((text, ack.elapsed_ms / 1000, time.monotonic() - sent))
                 for message in approve_buttons(seen.new_messages) if approve else []:
                     seen.heading("clicks [Approve]", DEMO_APPROVER, message.channel)
                     seen.ack(h.driver.block_action(message.action_id, message=message.message, user=DEMO_APPROVER))
@@ -59,9 +58,10 @@ def run_demo(out: Path, texts: Sequence[str] | str = ("dashboard 12",), *, appro
     print(f"  {out / 'messages.json'}  (the Block Kit JSON of each channel message, with its files)")
     for path in written:
         print(f"  {path}")
-    print("\nTimings:")
-    for step, seconds in timings:
-        print(f"  {step:<50} {seconds * 1000:8.0f} ms")
+    print(f"\nTimings (start sandboxes + bot + warm render pool: {started * 1000:.0f} ms):")
+    print(f"  {'/cekura …':<40} {'ack':>8} {'all done':>10}")
+    for text, ack_s, done_s in timings:
+        print(f"  {_short(text):<40} {ack_s * 1000:5.0f} ms {done_s * 1000:7.0f} ms")
     return 0 if ok else 1
 
 
@@ -76,7 +76,17 @@ def _settle(h: Any, seen: Transcript) -> bool:
 
 def _short(text: str) -> str:
     """A command shortened to fit the timings table."""
-    return text if len(text) <= 28 else text[:27] + "…"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _unique(path: Path, taken: list[Path]) -> Path:
+    """`path`, or `name-2.png`, `name-3.png`… when an earlier chart of the session has that name."""
+    n = 1
+    candidate = path
+    while candidate in taken:
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
 
 
 def _write(out: Path, h: Any, acks: list[dict[str, Any]]) -> list[Path]:
@@ -88,7 +98,7 @@ def _write(out: Path, h: Any, acks: list[dict[str, Any]]) -> list[Path]:
     messages = [m for m in h.slack.messages if m.files or m.blocks]
     for message in messages:
         for chart in message.files:
-            path = out / (chart.filename or f"{chart.id}.png")
+            path = _unique(out / (chart.filename or f"{chart.id}.png"), written)
             path.write_bytes(chart.content or b"")
             written.append(path)
     posted = [

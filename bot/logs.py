@@ -50,3 +50,5 @@ def setup_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # httpx logs every request URL at INFO; keep that for DEBUG.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    # alembic logs a line per plugin and migration step at every start; bot.db logs the revision instead.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -38,8 +38,10 @@ def approve_buttons(messages: list[Message]) -> list[ApproveButton]:
     for message in messages:
         for block in message.blocks or []:
             for element in block.get("elements") or []:
-                label = element.get("text", {}).get("text", "") if isinstance(element, dict) else ""
-                if element.get("type") == "button" and label.strip().lower() == "approve":
+                if not isinstance(element, dict) or element.get("type") != "button":
+                    continue
+                label = element.get("text")
+                if isinstance(label, dict) and str(label.get("text", "")).strip().lower() == "approve":
                     found.append(ApproveButton(message, str(element.get("action_id", ""))))
     return found
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 DIVIDER = "─" * 40
-# <https://x|label>, <#C123|name>, <#C123>, <@U123>, <!subteam^S123|@group>, <!here>
-_ANGLE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+# Slack's markup: <https://x|label>, <#C123|name>, <#C123>, <@U123>, <!subteam^S123>, <!here>, <!date^…|fallback>.
+# Anything else in angle brackets (a literal `<id>` in usage text) is left as it was written.
+_ANGLE = re.compile(r"<((?:[#@!]|https?:|mailto:|tel:|slack:)[^<>|]*)(?:\|([^<>]*))?>")
 
 
 def plain_mrkdwn(text: str, names: Mapping[str, str] | None = None) -> str:
@@ -24,17 +25,19 @@ def plain_mrkdwn(text: str, names: Mapping[str, str] | None = None) -> str:
 
     def one(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
-        if target.startswith("#"):
-            return "#" + (label or known.get(target[1:], target[1:]))
-        if target.startswith("@"):
-            return "@" + (label or known.get(target[1:], target[1:]))
+        if target[0] in "#@":
+            return target[0] + (label or known.get(target[1:], target[1:]))
         if target.startswith("!subteam^"):
-            return label or "@" + known.get(target.removeprefix("!subteam^"), target.removeprefix("!subteam^"))
+            group = target.removeprefix("!subteam^")
+            return label or "@" + known.get(group, group)
+        if target.startswith("!date^"):
+            return label or target
         if target.startswith("!"):
-            return "@" + (label or target[1:].split("^", 1)[0])
+            return label or "@" + target[1:]
         return f"{label} ({target})" if label and label != target else target
 
-    return _ANGLE.sub(one, text)
+    words = _ANGLE.sub(one, text)
+    return words.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _text(obj: Any, names: Mapping[str, str] | None) -> str:
