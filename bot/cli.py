@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cekura-bot",
         description="Cekura dashboards in Slack: run the bot, check its settings, render charts, or try it offline.",
-        epilog="Settings come from environment variables (or .env); see README.md. Run a command with -h for its options.",
+        epilog="Settings come from environment variables (or .env); see README.md. COMMAND -h shows its options.",
     )
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", help="one of these (cekura-bot COMMAND -h shows its options):"

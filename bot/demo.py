@@ -15,9 +15,12 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.sandbox.demo_view import Transcript, approve_buttons
+
+if TYPE_CHECKING:
+    from bot.sandbox.harness import Harness
 
 IDLE_TIMEOUT = 120.0  # seconds a single command may keep the bot busy (a whole dashboard renders in a few)
 
@@ -65,9 +68,9 @@ def run_demo(out: Path, texts: Sequence[str] | str = ("dashboard 12",), *, appro
     return 0 if ok else 1
 
 
-def _settle(h: Any, seen: Transcript) -> bool:
+def _settle(h: Harness, seen: Transcript) -> bool:
     """Wait until the bot has finished every job, then print what appeared; False if it never did."""
-    idle = bool(h.deps.wait_idle(IDLE_TIMEOUT))
+    idle = h.deps.wait_idle(IDLE_TIMEOUT)
     seen.news()
     if not idle:
         print(f"  (the bot was still working after {IDLE_TIMEOUT:.0f} s; what it did so far is above)")
@@ -89,7 +92,7 @@ def _unique(path: Path, taken: list[Path]) -> Path:
     return candidate
 
 
-def _write(out: Path, h: Any, acks: list[dict[str, Any]]) -> list[Path]:
+def _write(out: Path, h: Harness, acks: list[dict[str, Any]]) -> list[Path]:
     """Write messages.json, ack.json and every chart PNG of the session; the PNG paths."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):
@@ -108,7 +111,9 @@ def _write(out: Path, h: Any, acks: list[dict[str, Any]]) -> list[Path]:
             "thread_ts": m.thread_ts,
             "text": m.text,
             "blocks": m.blocks,
-            "files": [{"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content or b"")} for f in m.files],
+            "files": [
+                {"id": f.id, "title": f.title, "name": f.filename, "bytes": len(f.content or b"")} for f in m.files
+            ],
         }
         for m in messages
     ]

@@ -76,7 +76,9 @@ def test_manifest_command_and_usage_match_the_router() -> None:
     assert command["command"] == COMMAND
     hint_words = set(re.findall(r"[a-z]+", command["usage_hint"]))
     top_words = {c.words.split()[0] for c in ROUTER.commands}
-    assert top_words <= hint_words
+    # Slack shows the hint as one short line: the main commands only, and `help` for the rest.
+    assert hint_words - {"id"} <= top_words and "help" in hint_words
+    assert len(command["usage_hint"]) <= 60
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
 

@@ -1,10 +1,10 @@
 """What a demo session shows: everything that appeared in the Slack sandbox since the last look, as text.
 
-    seen = Transcript(slack)
-    seen.heading("/cekura help", "U_ALICE", "C_GENERAL")
-    seen.ack(driver.command("help"))
-    deps.wait_idle()
-    seen.news()   # later response_url answers, channel messages, edits, ephemerals, DMs, forms
+seen = Transcript(slack)
+seen.heading("/cekura help", "U_ALICE", "C_GENERAL")
+seen.ack(driver.command("help"))
+deps.wait_idle()
+seen.news()   # later response_url answers, channel messages, edits, ephemerals, DMs, forms
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ class Transcript:
         if status != 200:
             print(f"  ack HTTP {status} in {took}: Slack would show the user “dispatch_failed”")
         elif body.get("text") or body.get("blocks"):
-            seen_by = "everyone in the channel sees" if body.get("response_type") == "in_channel" else "Only you can see this"
+            seen_by = (
+                "everyone in the channel sees" if body.get("response_type") == "in_channel" else "Only you can see this"
+            )
             print(f"  ack {status} in {took} — {seen_by}:")
             self._show(body.get("text"), body.get("blocks"))
         elif body.get("response_action") == "errors":
