@@ -54,6 +54,22 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="HTTP port for `/slack/events` and `/healthz`.")
     timezone: str = Field("UTC", description="IANA time zone for chart axes and times in messages.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` (one readable line per record) or `json` (one JSON object per line, for log shippers).",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port for `/metrics`, `/healthz` and `/readyz` in Socket Mode (HTTP mode serves them on `PORT`).",
+    )
+    shutdown_grace_seconds: float = Field(
+        25,
+        gt=0,
+        le=300,
+        description="On SIGTERM, how long in-flight work (chart posts, deliveries, applies) may take to finish before exit.",
+    )
     approvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated Slack user ids (`U…`) and user-group ids (`S…`) who may approve "
