@@ -131,6 +131,12 @@ class ChannelAccess:
                 self._channels_of[user] = mine
         return mine
 
+    def clear(self) -> None:
+        """Forget every cached answer (when told that memberships changed, and between tests)."""
+        with self._lock:
+            self._members.clear()
+            self._channels_of.clear()
+
     def _pages(self, method: str, key: str, **args: Any) -> frozenset[str]:
         """Every page of a cursor-paginated method, as a set of ids (user ids or channel ids)."""
         found: set[str] = set()
