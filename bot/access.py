@@ -27,11 +27,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from cachetools import TTLCache
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 
 from bot.errors import BotError
 
@@ -109,7 +109,11 @@ class ChannelAccess:
         answer = self.known(user, channel, typed_in=typed_in)
         if answer is not None:
             return answer
-        members = self._pages("conversations.members", "members", channel=channel)
+        members = self._pages(
+            "conversations.members",
+            "members",
+            lambda: self._slack.conversations_members(channel=channel, limit=PAGE_SIZE),
+        )
         with self._lock:
             self._members[channel] = members
         return user in members
@@ -126,7 +130,11 @@ class ChannelAccess:
         with self._lock:
             mine = self._channels_of.get(user)
         if mine is None:
-            mine = self._pages("users.conversations", "channels", user=user, types=CONVERSATION_TYPES)
+            mine = self._pages(
+                "users.conversations",
+                "channels",
+                lambda: self._slack.users_conversations(user=user, types=CONVERSATION_TYPES, limit=PAGE_SIZE),
+            )
             with self._lock:
                 self._channels_of[user] = mine
         return mine
@@ -137,14 +145,11 @@ class ChannelAccess:
             self._members.clear()
             self._channels_of.clear()
 
-    def _pages(self, method: str, key: str, **args: Any) -> frozenset[str]:
-        """Every page of a cursor-paginated method, as a set of ids (user ids or channel ids)."""
+    def _pages(self, method: str, key: str, first: Callable[[], SlackResponse]) -> frozenset[str]:
+        """Every page of a cursor-paginated method (slack_sdk follows the cursors), as a set of ids."""
         found: set[str] = set()
-        call = (
-            self._slack.conversations_members if method == "conversations.members" else self._slack.users_conversations
-        )
         try:
-            for page in call(limit=PAGE_SIZE, **args):
+            for page in first():
                 found.update(item if isinstance(item, str) else str(item["id"]) for item in page.get(key) or [])
         except SlackApiError as exc:
             raise _cannot_verify(exc, method) from exc

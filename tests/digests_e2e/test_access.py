@@ -24,7 +24,7 @@ from tests.access_helpers import (
     team_digest,
 )
 from tests.conftest import Clock
-from tests.digest_helpers import clean, posted, subscribe
+from tests.digest_helpers import posted, subscribe
 
 pytestmark = pytest.mark.e2e
 
