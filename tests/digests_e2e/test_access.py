@@ -115,6 +115,8 @@ def test_typing_in_the_digests_channel_needs_no_slack_call(th: Harness) -> None:
     listing = th.driver.command("digest list", user=MEMBER, channel=TEAM)
     assert f"*{sub.id}* · dashboard 7 to <#G_TEAM>" in dumps(listing.json)
     assert not th.slack.calls("conversations.members") and not th.slack.calls("users.conversations")
+    elsewhere = th.driver.command(f"digest resume {sub.id}", user=MEMBER, channel="C_GENERAL")
+    assert elsewhere.json["text"].startswith(":hourglass_flowing_sand: Checking that you may use")
 
 
 @pytest.mark.parametrize(("verb", "paused", "check"), VERBS, ids=[v[0].split()[0] for v in VERBS])
@@ -122,11 +124,15 @@ def test_an_admin_may_do_everything_without_a_membership_check(
     th: Harness, verb: str, paused: bool, check: Check
 ) -> None:
     sub = team_digest(th, paused=paused)
-    ack = th.driver.command(f"digest {verb.format(id=sub.id)}", user=ADMIN, channel="C_GENERAL")
+    command = f"digest {verb.format(id=sub.id)}"
+    refused_without_a_trace(th, sub, after_ack(th, th.driver.command(command, user=STRANGER)))
+    asked = len(th.slack.calls())
+    ack = th.driver.command(command, user=ADMIN, channel="C_GENERAL")
     assert "Checking that you may" not in ack.json["text"]  # known at once: answered in the ack
     assert th.deps.wait_idle(30)
     assert check(th.deps.digests.get(sub.id), th)
-    assert not th.slack.calls("conversations.members") and not th.slack.calls("users.conversations")
+    membership = [c for c in th.slack.calls()[asked:] if c.method in ("conversations.members", "users.conversations")]
+    assert not membership
 
 
 @pytest.mark.parametrize(("action", "paused", "check"), BUTTONS, ids=[b[0].value for b in BUTTONS])
