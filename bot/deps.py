@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.access import ChannelAccess
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
@@ -73,6 +74,7 @@ class Deps:
     digests: DigestStore
     ledger: DeliveryLedger
     editing: EditService
+    access: ChannelAccess  # who may use what belongs to a channel (members and ADMINS)
     clock: Clock = utc_now
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -151,5 +153,6 @@ def build_deps(
         digests=DigestStore(db, clock),
         ledger=DeliveryLedger(db, clock),
         editing=EditService(cekura, edits, settings, group_members),
+        access=ChannelAccess(slack, settings.admins),
         clock=clock,
     )

@@ -9,16 +9,19 @@ digest's channel when made there, and the process's scheduler is told at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.digests import DigestNotFound, Subscription
+from bot.access import TYPED_MEANS_MEMBER, CannotVerify
+from bot.digests import Subscription
 from bot.digests.scheduler import changed, run_now
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
 from bot.errors import UserError
 from handlers import digest_messages as dm
+from handlers.channel_guard import check_channel, owned_by_channel, send
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -29,20 +32,31 @@ if TYPE_CHECKING:
 BUTTONS = re.compile("^(" + "|".join(re.escape(action) for action in dm.DigestActions) + ")$")
 
 
-def _subscription(deps: Deps, args: str, usage: str) -> tuple[Subscription, str]:
-    subscription_id, rest = parse_id(args, "digest", usage)
-    sub = deps.digests.get(subscription_id)
-    if sub is None:
-        raise DigestNotFound(subscription_id)
-    return sub, rest
+def hidden(subscription_id: int) -> str:
+    """The answer for a digest that does not exist and for one the user may not see: the same words."""
+    return (
+        f"There is no digest {subscription_id} that you can see. A digest belongs to its channel: only members "
+        "of that channel and bot admins (`ADMINS`) may see or change it, so if it is in a channel you are not "
+        "in, ask a member of that channel or a bot admin. `/cekura digest list all` lists the ones you can see."
+    )
 
 
-def _only_id(deps: Deps, inv: Invocation, verb: str) -> Subscription:
+def _guarded(deps: Deps, inv: Invocation, subscription_id: int, act: Callable[[Subscription], Reply]) -> Reply:
+    """`act` on the digest, for members of its channel and admins only (see handlers.channel_guard)."""
+
+    def find() -> tuple[Subscription, str] | None:
+        sub = deps.digests.get(subscription_id)
+        return None if sub is None else (sub, sub.channel)
+
+    return owned_by_channel(deps, inv, find, act, subject=f"digest {subscription_id}", hidden=hidden(subscription_id))
+
+
+def _only_id(inv: Invocation, verb: str) -> int:
     usage = f"/cekura digest {verb} <id>"
-    sub, rest = _subscription(deps, inv.args, usage)
+    subscription_id, rest = parse_id(inv.args, "digest", usage)
     if rest.strip():
         raise UserError(f"`digest {verb}` takes only the digest id; `{rest.strip()}` is extra.", usage=usage)
-    return sub
+    return subscription_id
 
 
 def _said(sub: Subscription, inv: Invocation, what: str) -> Reply:
@@ -87,65 +101,114 @@ def add_command(deps: Deps, inv: Invocation) -> Reply:
 
 
 def list_command(deps: Deps, inv: Invocation) -> Reply:
-    """`digest list [all]`: this channel's digests, or every one."""
+    """`digest list [all]`: this channel's digests, or those of every channel the user is in (admins: all)."""
     scope = inv.args.strip().lower()
     if scope not in ("", "all"):
         raise UserError(
             f"`digest list` takes `all` or nothing, not `{inv.args.strip()}`.", usage="/cekura digest list [all]"
         )
-    subs = deps.digests.list(None if scope == "all" else inv.channel_id)
-    where = "in every channel" if scope == "all" else "in this channel"
-    return Reply(f"{len(subs)} digest(s) {where}", blocks=dm.list_blocks(subs, deps.clock(), where))
+    if scope == "all":
+        return _list_all(deps, inv)
+
+    def here(_: None) -> Reply:
+        subs = deps.digests.list(inv.channel_id)
+        return Reply(
+            f"{len(subs)} digest(s) in this channel", blocks=dm.list_blocks(subs, deps.clock(), "in this channel")
+        )
+
+    hidden_here = "I cannot show this conversation's digests: you are not in it."
+    return owned_by_channel(
+        deps, inv, lambda: (None, inv.channel_id), here, subject="this conversation's digests", hidden=hidden_here
+    )
+
+
+def _list_all(deps: Deps, inv: Invocation) -> Reply:
+    """Every digest for admins; for anyone else those of the channels they are in (users.conversations)."""
+
+    def listing(channels: frozenset[str] | None) -> Reply:
+        subs = [s for s in deps.digests.list() if channels is None or s.channel in channels]
+        where = "in every channel" if channels is None else "in the channels you are in"
+        return Reply(f"{len(subs)} digest(s) {where}", blocks=dm.list_blocks(subs, deps.clock(), where))
+
+    # Where the command was typed counts at once: Slack lets only members type there.
+    typed = frozenset({inv.channel_id}) if inv.channel_id.startswith(TYPED_MEANS_MEMBER) else frozenset()
+    if deps.access.is_admin(inv.user_id):
+        return listing(None)
+    cached = deps.access.known_channels(inv.user_id)
+    if cached is not None:
+        return listing(cached | typed)
+
+    def work() -> None:
+        try:
+            mine = deps.access.visible_channels(inv.user_id)
+        except CannotVerify as exc:
+            raise UserError(f"I could not check which channels you are in: {exc}.") from exc
+        send(inv, listing((mine or frozenset()) | typed))
+
+    return Reply(":hourglass_flowing_sand: Looking up the digests of the channels you are in…", work=work)
 
 
 def remove_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest remove <id>`."""
-    sub = deps.digests.remove(_only_id(deps, inv, "remove").id)
-    changed(deps, sub.id)
-    return _said(sub, inv, f"was removed by <@{inv.user_id}>")
+
+    def act(sub: Subscription) -> Reply:
+        removed = deps.digests.remove(sub.id)
+        changed(deps, removed.id)
+        return _said(removed, inv, f"was removed by <@{inv.user_id}>")
+
+    return _guarded(deps, inv, _only_id(inv, "remove"), act)
 
 
 def pause_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest pause <id>`."""
-    sub = _only_id(deps, inv, "pause")
-    sub = deps.digests.pause(sub.id, f"paused by <@{inv.user_id}>")
-    changed(deps, sub.id)
-    return _said(sub, inv, f"is paused by <@{inv.user_id}>; `/cekura digest resume {sub.id}` starts it again")
+
+    def act(sub: Subscription) -> Reply:
+        paused = deps.digests.pause(sub.id, f"paused by <@{inv.user_id}>")
+        changed(deps, paused.id)
+        return _said(paused, inv, f"is paused by <@{inv.user_id}>; `/cekura digest resume {paused.id}` starts it again")
+
+    return _guarded(deps, inv, _only_id(inv, "pause"), act)
 
 
 def resume_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest resume <id>`."""
-    sub = deps.digests.resume(_only_id(deps, inv, "resume").id)
-    changed(deps, sub.id)
-    text = f"is running again (resumed by <@{inv.user_id}>)"
-    blocks = dm.changed_blocks(sub, text, sub.next_times(deps.clock()))
-    return Reply(f"Digest {sub.id} {text}.", blocks=blocks, in_channel=inv.channel_id == sub.channel)
+
+    def act(sub: Subscription) -> Reply:
+        resumed = deps.digests.resume(sub.id)
+        changed(deps, resumed.id)
+        text = f"is running again (resumed by <@{inv.user_id}>)"
+        blocks = dm.changed_blocks(resumed, text, resumed.next_times(deps.clock()))
+        return Reply(f"Digest {resumed.id} {text}.", blocks=blocks, in_channel=inv.channel_id == resumed.channel)
+
+    return _guarded(deps, inv, _only_id(inv, "resume"), act)
 
 
 def run_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest run <id>`: send it now, outside the schedule."""
-    sub = _only_id(deps, inv, "run")
 
-    def work() -> None:
-        outcome = run_now(deps, sub, inv.user_id)
-        if outcome.state == "failed":
-            raise UserError(f"Digest {sub.id} could not be sent: {outcome.detail}")
-        if outcome.state == "taken":
-            inv.respond(text=f"Digest {sub.id} is being sent right now.", response_type="ephemeral")
-        elif inv.channel_id != sub.channel:
-            inv.respond(text=f"Sent digest {sub.id} to <#{sub.channel}>.", response_type="ephemeral")
+    def act(sub: Subscription) -> Reply:
+        def work() -> None:
+            outcome = run_now(deps, sub, inv.user_id)
+            if outcome.state == "failed":
+                raise UserError(f"Digest {sub.id} could not be sent: {outcome.detail}")
+            if outcome.state == "taken":
+                inv.respond(text=f"Digest {sub.id} is being sent right now.", response_type="ephemeral")
+            elif inv.channel_id != sub.channel:
+                inv.respond(text=f"Sent digest {sub.id} to <#{sub.channel}>.", response_type="ephemeral")
 
-    return Reply(f":hourglass_flowing_sand: Sending digest {sub.id} now…", work=work)
+        return Reply(f":hourglass_flowing_sand: Sending digest {sub.id} now…", work=work)
+
+    return _guarded(deps, inv, _only_id(inv, "run"), act)
 
 
 def edit_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest edit <id> …`: the same options as `add`; what is not mentioned stays as it is."""
-    sub, rest = _subscription(deps, inv.args, EDIT_USAGE)
-    options = parse_options(rest, deps.clock(), usage=EDIT_USAGE)
+    subscription_id, rest = parse_id(inv.args, "digest", EDIT_USAGE)
+    options = parse_options(rest, deps.clock(), usage=EDIT_USAGE)  # before the lookup: says nothing about it
     if options.is_empty:
-        raise UserError(f"What should change in digest {sub.id}?", usage=EDIT_USAGE)
+        raise UserError(f"What should change in digest {subscription_id}?", usage=EDIT_USAGE)
 
-    def apply() -> Reply:
+    def apply(sub: Subscription) -> Reply:
         if options.dashboard_id is not None:
             deps.cekura.get_dashboard(options.dashboard_id)  # unknown → the error, and nothing changed
         edited = deps.digests.update(
@@ -163,15 +226,15 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
         blocks = dm.changed_blocks(edited, what, edited.next_times(deps.clock()))
         return Reply(f"Digest {edited.id} {what}.", blocks=blocks, in_channel=inv.channel_id == edited.channel)
 
-    if options.dashboard_id is None:
-        return apply()
+    def act(sub: Subscription) -> Reply:
+        if options.dashboard_id is None:
+            return apply(sub)
+        # The new dashboard is a Cekura call: after the ack.
+        return Reply(
+            f":hourglass_flowing_sand: Checking dashboard {options.dashboard_id}…", work=lambda: send(inv, apply(sub))
+        )
 
-    def work() -> None:
-        reply = apply()
-        kind = "in_channel" if reply.in_channel else "ephemeral"
-        inv.respond(text=reply.text, blocks=reply.blocks, response_type=kind, replace_original=False)
-
-    return Reply(f":hourglass_flowing_sand: Checking dashboard {options.dashboard_id}…", work=work)
+    return _guarded(deps, inv, subscription_id, act)
 
 
 def digest_help(deps: Deps, inv: Invocation) -> Reply:
@@ -192,7 +255,13 @@ COMMANDS: list[Subcommand] = [
         add_command,
         examples=("digest add dashboard 12 weekdays 09:00 Europe/Berlin skip-if-empty",),
     ),
-    Subcommand("digest list", "[all]", "this channel's digests (or all)", list_command, aliases=("digests",)),
+    Subcommand(
+        "digest list",
+        "[all]",
+        "this channel's digests (or those of every channel you are in)",
+        list_command,
+        aliases=("digests",),
+    ),
     Subcommand("digest edit", "<id> <options as for add>", "change a digest", edit_command),
     Subcommand("digest run", "<id>", "send a digest now", run_command),
     Subcommand("digest pause", "<id>", "pause a digest", pause_command),
@@ -208,6 +277,14 @@ _BUTTON_HANDLERS = {
 }
 
 
+def _check_click(deps: Deps, inv: Invocation) -> None:
+    """A click proves no membership (lists and DMs carry other channels' buttons): check before acting."""
+    subscription_id, _ = parse_id(inv.args, "digest", "/cekura digest list")
+    sub = deps.digests.get(subscription_id)
+    if sub is None or not check_channel(deps, inv.user_id, sub.channel, f"digest {subscription_id}"):
+        raise UserError(hidden(subscription_id))
+
+
 def register(app: App, deps: Deps) -> None:
     """Listen for the digest buttons (Send now, Pause, Resume, Remove)."""
 
@@ -219,6 +296,7 @@ def register(app: App, deps: Deps) -> None:
         handle = _BUTTON_HANDLERS[dm.DigestActions(action["action_id"])]
 
         def work() -> None:
+            _check_click(deps, inv)
             reply = handle(deps, inv)
             respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
             if reply.work is not None:

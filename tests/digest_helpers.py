@@ -40,6 +40,7 @@ def clean(h: Harness, clock: Clock) -> Harness:
         h.deps.digests.remove(sub.id)
     h.cekura.reset()
     h.slack.reset()
+    h.deps.access.clear()  # memberships cached by an earlier test describe a workspace that is gone
     for channel in EXTRA_CHANNELS:
         h.slack.add_channel(channel, channel.lower(), members=(h.slack.bot_user_id, "U_ALICE"))
     clock.now = at(2, 6)

@@ -16,8 +16,9 @@ from handlers.router import COMMAND
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
-# Slack Web API methods → the bot scope each needs.
-METHOD_SCOPES = {
+# Slack Web API methods → the bot scope(s) each needs.
+READ_CONVERSATIONS = ("channels:read", "groups:read", "mpim:read", "im:read")  # one per conversation type
+METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
@@ -28,6 +29,8 @@ METHOD_SCOPES = {
     "users_info": "users:read",
     "usergroups_users_list": "usergroups:read",
     "conversations_open": "im:write",
+    "conversations_members": READ_CONVERSATIONS,
+    "users_conversations": READ_CONVERSATIONS,
     "views_open": None,
     "views_update": None,
     "views_push": None,
@@ -88,7 +91,8 @@ def test_manifest_scopes_are_exactly_what_the_code_calls() -> None:
         p.read_text() for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py") if "sandbox" not in p.parts
     )
     used = {m for m in METHOD_SCOPES if re.search(rf"\.{m}\(", code)}
-    needed = {"commands"} | {METHOD_SCOPES[m] for m in used if METHOD_SCOPES[m]}
+    scopes = [METHOD_SCOPES[m] for m in used]
+    needed = {"commands"} | {s for x in scopes if x for s in ((x,) if isinstance(x, str) else x)}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
     unknown = set(re.findall(r"(?:client|slack)\.([a-z]+_[A-Za-z_]+)\(", code)) - set(METHOD_SCOPES)
     assert not unknown, f"add the scopes of these Slack methods to METHOD_SCOPES: {unknown}"

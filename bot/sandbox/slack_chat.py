@@ -6,12 +6,13 @@ answer (without `"ok"`), or raises `SlackError` with the error code Slack uses.
 
 from __future__ import annotations
 
+import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.sandbox.slack_blocks import MESSAGE_BLOCKS, block_errors
-from bot.sandbox.slack_records import Ephemeral
+from bot.sandbox.slack_records import Channel, Ephemeral
 from bot.sandbox.slack_state import BOT_ID, Params, SlackError, SlackState
 
 Handler = Callable[[SlackState, Params], dict[str, Any]]
@@ -149,6 +150,79 @@ def conversations_open(state: SlackState, p: Params) -> dict[str, Any]:
     return {"channel": channel.to_json(state.bot_user_id) if full else {"id": channel.id}}
 
 
+# The scope Slack wants for reading each kind of conversation.
+TYPE_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "mpim": "mpim:read",
+    "im": "im:read",
+}
+
+
+def conversation_type(channel: Channel) -> str:
+    """The `types` word of users.conversations for this channel."""
+    if channel.is_im:
+        return "im"
+    if channel.is_mpim:
+        return "mpim"
+    return "private_channel" if channel.is_private else "public_channel"
+
+
+def _page(state: SlackState, p: Params, items: Sequence[Any], method: str) -> tuple[list[Any], str]:
+    """One page of `items` from `cursor`, at most `limit` (and at most the sandbox's page limit) long."""
+    offset = 0
+    cursor = p.text("cursor")
+    if cursor is not None:
+        try:
+            name, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+            offset = int(number)
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        if name != method or not 0 <= offset <= len(items):
+            raise SlackError("invalid_cursor")
+    try:
+        limit = int(p.text("limit") or 100)
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    size = max(1, min(limit, 1000, state.page_limit))
+    end = offset + size
+    following = base64.urlsafe_b64encode(f"{method}:{end}".encode()).decode() if end < len(items) else ""
+    return list(items[offset:end]), following
+
+
+def conversations_members(state: SlackState, p: Params) -> dict[str, Any]:
+    """conversations.members: paginated; a private conversation the bot is not in is `channel_not_found`."""
+    channel = state.channel(p.text("channel"))
+    state.require_scope(TYPE_SCOPES[conversation_type(channel)])
+    if (channel.is_private or channel.is_im or channel.is_mpim) and state.bot_user_id not in channel.members:
+        raise SlackError("channel_not_found")
+    members, following = _page(state, p, sorted(channel.members), "members")
+    return {"members": members, "response_metadata": {"next_cursor": following}}
+
+
+def users_conversations(state: SlackState, p: Params) -> dict[str, Any]:
+    """users.conversations: `user`'s conversations of `types`, paginated; private ones only if the bot is in them."""
+    user = p.text("user") or state.bot_user_id
+    if user not in state.users:
+        raise SlackError("user_not_found")
+    types = [t.strip() for t in (p.text("types") or "public_channel").split(",") if t.strip()]
+    for kind in types:
+        if kind not in TYPE_SCOPES:
+            raise SlackError("invalid_types", f"unknown type {kind}")
+        state.require_scope(TYPE_SCOPES[kind])
+    skip_archived = p.text("exclude_archived") in ("1", "true", "True")
+    found = [
+        c
+        for c in state.channels.values()
+        if user in c.members
+        and conversation_type(c) in types
+        and (conversation_type(c) == "public_channel" or state.bot_user_id in c.members)
+        and not (skip_archived and c.is_archived)
+    ]
+    page, following = _page(state, p, sorted(found, key=lambda c: c.id), "channels")
+    return {"channels": [c.to_json(user) for c in page], "response_metadata": {"next_cursor": following}}
+
+
 def users_info(state: SlackState, p: Params) -> dict[str, Any]:
     """users.info: the user with tz, tz_label and tz_offset."""
     user = state.users.get(p.text("user") or "")
@@ -174,6 +248,8 @@ CHAT_METHODS: dict[str, Handler] = {
     "conversations.join": conversations_join,
     "conversations.info": conversations_info,
     "conversations.open": conversations_open,
+    "conversations.members": conversations_members,
+    "users.conversations": users_conversations,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
 }

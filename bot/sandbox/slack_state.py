@@ -28,6 +28,12 @@ from bot.sandbox.slack_records import (
 BOT_ID = "B0SANDBOX"
 APP_ID = "A0SANDBOX"
 TEAM_DOMAIN = "sandbox"
+# The scopes the seeded install has (manifest.yml's); tests remove one to see `missing_scope`.
+BOT_SCOPES = frozenset(
+    {"commands", "chat:write", "files:write", "files:read", "channels:join", "usergroups:read", "users:read"}
+    | {"im:write", "channels:read", "groups:read", "mpim:read", "im:read"}
+)
+PAGE_LIMIT = 2  # cursor-paginated methods return at most this many items a page, so paging is exercised
 
 
 class SlackError(Exception):
@@ -100,6 +106,8 @@ class SlackState:
         self.trigger_ttl = 3.0
         self.response_url_uses = 5
         self.response_url_ttl = 30 * 60.0
+        self.scopes: set[str] = set(BOT_SCOPES)
+        self.page_limit = PAGE_LIMIT
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
         self.usergroups: dict[str, list[str]] = {"S_APPROVERS": ["U_CAROL"]}
@@ -144,6 +152,11 @@ class SlackState:
         channel = Channel(id, name, is_private=private, is_archived=archived, members=set(members))
         self.channels[id] = channel
         return channel
+
+    def require_scope(self, scope: str) -> None:
+        """Answer `missing_scope` (with `needed` and `provided`, as Slack does) unless the install has `scope`."""
+        if scope not in self.scopes:
+            raise SlackError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
 
     def new_id(self, prefix: str) -> str:
         """A fresh Slack-looking id such as "F0SBX00001"."""

@@ -42,6 +42,7 @@ def test_skip_if_empty_and_only_if_changed(dh: Harness, bots: Bots) -> None:
 
 
 def test_a_failing_channel_pauses_itself_and_dms_its_owner_without_blocking_others(dh: Harness, bots: Bots) -> None:
+    dh.slack.channels["C_ARCHIVED"].members.add("U_BOB")  # only members of its channel may resume it
     broken = subscribe(dh, "C_ARCHIVED", 7, "hourly", owner="U_BOB")
     healthy = subscribe(dh, "C_GENERAL", 7, "hourly")
     scheduler = bots(dh.deps)
