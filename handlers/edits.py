@@ -162,12 +162,12 @@ def register(app: App, deps: Deps) -> None:
     app.action(EditActions.RETRY.value)(decide(lambda rid, user: deps.editing.retry(rid, user)))
 
     @app.action(EditActions.REJECT.value)
-    def on_reject(ack: Ack, body: dict[str, Any], client: Any) -> None:
+    def on_reject(ack: Ack, body: dict[str, Any], client: Any, respond: Respond) -> None:
         ack()
-        # A UserError here reaches the clicker as an ephemeral answer (the app's error handler).
         request_id = str(first_action(body).get("value") or "")
         if not request_id or not body.get("trigger_id"):
-            raise UserError("That Reject button is damaged; use `/cekura requests` to find the request again.")
+            _refuse(respond, "That Reject button is damaged; use `/cekura requests` to find the request again.")
+            return
         client.views_open(trigger_id=str(body["trigger_id"]), view=reject_modal(request_id))
 
     @app.view(EditViews.REJECT_FORM.value)
@@ -195,8 +195,8 @@ def register(app: App, deps: Deps) -> None:
         action = first_action(body)
         picked = str((action.get("selected_option") or {}).get("value") or action.get("value") or "")
         if not picked.isascii() or not picked.isdigit() or not body.get("trigger_id"):
-            # Raised after the ack: the app's error handler tells the user, ephemerally.
-            raise UserError("That Edit menu is damaged; run `/cekura edit widget <id>` instead.")
+            _refuse(respond, "That Edit menu is damaged; run `/cekura edit widget <id>` instead.")
+            return
         widget_id, channel, user = int(picked), channel_id(body), user_id(body)
         # The trigger expires in 3 s: open the modal first; fill_modal checks the editor afterwards.
         view_id = deps.slack.views_open(trigger_id=str(body["trigger_id"]), view=loading_modal())["view"]["id"]
@@ -228,6 +228,15 @@ def register(app: App, deps: Deps) -> None:
             "edit form",
         )
         ack()
+
+
+def _refuse(respond: Respond, text: str) -> None:
+    """Tell the clicker, ephemerally, why a (crafted or stale) click cannot be used.
+
+    Not raised: an exception after ack() makes Bolt drop the acknowledgement.
+    """
+    message, blocks = user_message(UserError(text))
+    respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
 def _rule_errors(widget_id: int, shown: dict[str, str], changes: dict[str, Any]) -> dict[str, str]:
