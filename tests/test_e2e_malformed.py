@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.sandbox.harness import Harness
@@ -99,7 +100,10 @@ BLOCK_ACTIONS = {"type": "block_actions", "user": {"id": "U_ALICE"}, "response_u
             ),
             FORM,
         ),
-        (payload_body(json.dumps({"type": "view_submission", "user": {"id": "U"}, "view": {"private_metadata": 5}})), FORM),
+        (
+            payload_body(json.dumps({"type": "view_submission", "user": {"id": "U"}, "view": {"private_metadata": 5}})),
+            FORM,
+        ),
         (payload_body(json.dumps({"user": {"id": "U"}})), FORM),
         (b"command=/cekura&text=help&channel_id=C_GENERAL", FORM),  # no user_id
         (b"text=help", FORM),
@@ -139,7 +143,9 @@ def test_url_verification_and_ssl_check_are_answered_only_when_signed(h: Harness
 
 def test_a_replayed_digest_add_is_refused_and_creates_one_digest(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
     before = len(h.deps.digests.list(None))
-    body = command_body("digest add dashboard 12 daily 09:00 UTC", h.slack.response_url(channel="C_GENERAL", user="U_ALICE"))
+    body = command_body(
+        "digest add dashboard 12 daily 09:00 UTC", h.slack.response_url(channel="C_GENERAL", user="U_ALICE")
+    )
     stamp = str(int(time.time()))
     first = post(h, body, timestamp=stamp)
     assert first.status_code == 200, first.text
@@ -162,7 +168,13 @@ def test_a_replayed_event_retry_gets_200_without_reaching_bolt(h: Harness, caplo
 
 
 def _view(callback_id: str, metadata: str, values: Any) -> dict[str, Any]:
-    return {"id": "V1", "type": "modal", "callback_id": callback_id, "private_metadata": metadata, "state": {"values": values}}
+    return {
+        "id": "V1",
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": metadata,
+        "state": {"values": values},
+    }
 
 
 def test_crafted_view_submissions_get_a_clear_answer_in_the_modal(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
@@ -206,3 +218,32 @@ def test_crafted_button_values_get_a_clear_ephemeral_answer(h: Harness, caplog: 
     assert h.deps.wait_idle(10)
     no_error_replies(h)
     no_tracebacks(caplog)
+
+
+@pytest.mark.postgres
+def test_a_request_replayed_to_another_replica_is_refused(pg_schema_url: str) -> None:
+    from bot.app import create_app
+    from bot.deps import build_deps
+    from bot.server import BotServer
+
+    with Harness.start(database_url=pg_schema_url, render_workers=0) as h:
+        second_deps = build_deps(h.settings, render_workers=0)  # a second bot: own engine, same database
+        second = BotServer(create_app(h.settings, second_deps), host="127.0.0.1", port=0).start()
+        try:
+            body = command_body("help", h.slack.response_url(channel="C_GENERAL", user="U_ALICE"))
+            stamp = str(int(time.time()))
+            assert post(h, body, timestamp=stamp).status_code == 200
+            other = httpx.post(
+                second.url + "/slack/events",
+                content=body,
+                headers={
+                    "Content-Type": FORM,
+                    "X-Slack-Request-Timestamp": stamp,
+                    "X-Slack-Signature": sign(body, stamp),
+                },
+                timeout=10,
+            )
+            assert other.status_code == 401
+        finally:
+            second.stop()
+            second_deps.close()
