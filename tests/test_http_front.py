@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from hypothesis import given, settings
@@ -164,30 +166,35 @@ def test_setup_logging_masks_before_cutting(capsys: pytest.CaptureFixture[str]) 
     assert secret[:6] not in line
 
 
-def guard_for(url: str, clock: list[float]) -> ReplayGuard:
+@contextmanager
+def guard_for(url: str, clock: list[float]) -> Iterator[ReplayGuard]:
     engine = make_engine(url)
-    migrate(engine)
-    return ReplayGuard(session_factory(engine), clock=lambda: clock[0])
+    try:
+        migrate(engine)
+        yield ReplayGuard(session_factory(engine), clock=lambda: clock[0])
+    finally:
+        engine.dispose()  # an open connection left to the GC is a ResourceWarning in a later test
 
 
 def test_the_replay_guard_admits_each_request_once_and_prunes_expired_rows(tmp_path: object) -> None:
     clock = [float(NOW)]
-    guard = guard_for(f"sqlite:///{tmp_path}/replay.sqlite", clock)
-    assert guard.first_time(NOW, "v0=a") is True
-    assert guard.first_time(NOW, "v0=a") is False
-    assert guard.first_time(NOW, "v0=b") is True
-    assert guard.first_time(NOW + 1, "v0=a") is True
-    assert guard.count() == 3
-    clock[0] += 400  # past every row's window, and past the prune interval
-    assert guard.first_time(NOW + 400, "v0=c") is True
-    assert guard.count() == 1
+    with guard_for(f"sqlite:///{tmp_path}/replay.sqlite", clock) as guard:
+        assert guard.first_time(NOW, "v0=a") is True
+        assert guard.first_time(NOW, "v0=a") is False
+        assert guard.first_time(NOW, "v0=b") is True
+        assert guard.first_time(NOW + 1, "v0=a") is True
+        assert guard.count() == 3
+        clock[0] += 400  # past every row's window, and past the prune interval
+        assert guard.first_time(NOW + 400, "v0=c") is True
+        assert guard.count() == 1
 
 
 @pytest.mark.postgres
 def test_twenty_replicas_racing_on_postgres_admit_a_request_once() -> None:
     with fresh_pg_schema("replay") as url:
         clock = [float(NOW)]
-        guards = [guard_for(url, clock) for _ in range(4)]  # four bots, each with its own engine
-        with ThreadPoolExecutor(20) as pool:
-            admitted = list(pool.map(lambda i: guards[i % 4].first_time(NOW, "v0=same"), range(20)))
+        with ExitStack() as stack:
+            guards = [stack.enter_context(guard_for(url, clock)) for _ in range(4)]  # four bots, own engines
+            with ThreadPoolExecutor(20) as pool:
+                admitted = list(pool.map(lambda i: guards[i % 4].first_time(NOW, "v0=same"), range(20)))
         assert admitted.count(True) == 1
