@@ -10,10 +10,13 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.replay import ReplayGuard
+from bot.slack_front import GatedApp, SlackFront
+from bot.slack_verify import SlackVerifier
 from handlers import actions, commands, digests, edits
 from handlers.errors import user_message
 
@@ -21,23 +24,40 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, deps: Deps) -> App:
-    """A Bolt App for `settings`, with every listener registered and one error handler."""
+    """A Bolt App for `settings`, with every listener registered, one error handler and its HTTP gate."""
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = App(
+    app = GatedApp(
         client=deps.slack,
         signing_secret=secret,
         # Listeners only parse and ack (slow work goes to deps.jobs), but give them room anyway:
         # Bolt's default pool is 5 threads.
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener"),
+        # A second line behind our gate (bot.slack_front), which verifies before Bolt parses anything.
         request_verification_enabled=not settings.socket_mode,
     )
+    # Socket Mode requests come over Slack's TLS socket and are not signed; HTTP ones must be.
+    verifier = None if settings.socket_mode or not secret else SlackVerifier(secret)
+    if verifier is not None:
+        app.front = SlackFront(verifier, ReplayGuard(deps.db))
     commands.register(app, deps)
     actions.register(app, deps)
     edits.register(app, deps)
     digests.register(app, deps)
 
+    def trusted(request: BoltRequest | None) -> bool:
+        """Whether the body came over the socket or carries a valid signature (never act on others)."""
+        if request is not None and request.mode == "socket_mode":
+            return True
+        if request is None or verifier is None:
+            return False
+        return verifier.verified_headers(request.raw_body, request.headers) is not None
+
     @app.error
-    def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    def on_error(error: Exception, body: dict[str, Any], request: BoltRequest | None, respond: Any) -> None:
+        if not trusted(request):
+            # The body is unverified: its response_url may be anyone's. Answer nothing, read nothing.
+            log.warning("an error on an unverified request: %s (nothing answered)", type(error).__name__)
+            return
         text, blocks = user_message(error)
         if respond is not None and body.get("response_url"):
             respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)

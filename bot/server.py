@@ -1,7 +1,8 @@
 """The HTTP front: `POST /slack/events` (commands, interactivity, events) and `GET /healthz`, on waitress.
 
 Bolt's `App` is synchronous, so it is served by a WSGI server (waitress: production-grade, threaded,
-pure Python) rather than wrapped in ASGI, where it would block the event loop.
+pure Python) rather than wrapped in ASGI, where it would block the event loop. Every request to the
+events path passes the gate of `bot.slack_front` before Bolt sees it.
 
     server = BotServer(app, port=3000).start()   # serves in a background thread
     server.ready.set()                           # /healthz answers 200 from now on
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
+
+from bot.slack_front import MAX_BODY_BYTES, GatedApp, plain
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -23,31 +27,77 @@ if TYPE_CHECKING:
 EVENTS_PATH = "/slack/events"
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Waitress's bounds on clients. Its defaults (100 connections, 120 s idle) let ~100 idle
+    sockets lock everyone out for two minutes; idle sockets cost waitress no thread, only a file
+    descriptor and a small buffer, so we allow many and drop the idle ones quickly."""
+
+    connection_limit: int = 1000
+    channel_timeout: int = 30  # seconds without a byte in either direction; Slack sends a request at once
+    cleanup_interval: int = 5  # how often idle connections are looked for
+    max_request_header_size: int = 32 * 1024  # Slack's headers are under 2 kB
+    max_request_body_size: int = MAX_BODY_BYTES  # waitress answers 413 before buffering more
+
+
+def _healthz(ok: bool) -> tuple[str, list[tuple[str, str]], bytes]:
+    return ("200 OK", [("Content-Type", "text/plain")], b"ok") if ok else plain("503 Service Unavailable", "starting")
+
+
 def wsgi_app(app: App | None, ready: threading.Event) -> Any:
     """A WSGI application serving Slack's requests and the health check."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH) if app is not None else None
+    slack = None
+    if app is not None:
+        front = app.front if isinstance(app, GatedApp) else None
+        if front is None:
+            raise TypeError("serve a GatedApp with its front (bot.app.create_app builds one)")
+        slack = front.wrap(SlackRequestHandler(app, path=EVENTS_PATH))
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            ok = ready.is_set()
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")])
-            return [b"ok" if ok else b"starting"]
+        method = environ.get("REQUEST_METHOD", "")
         if slack is not None and path == EVENTS_PATH:
-            return slack(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found"]
+            return _without_body_for_head(method, slack(environ, start_response))
+        if path == "/healthz":
+            answer = _healthz(ready.is_set()) if method in ("GET", "HEAD") else plain("405 Method Not Allowed")
+        else:
+            answer = plain("404 Not Found")
+        status, headers, body = answer
+        if status.startswith("405"):
+            headers = [*headers, ("Allow", "GET, HEAD")]
+        # An explicit Content-Length always: without it waitress chunks the answer, and a chunked
+        # answer to HEAD puts a body on the wire that the client reads as the next response.
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [b"" if method == "HEAD" else body]
 
     return application
+
+
+def _without_body_for_head(method: str, body: Iterable[bytes]) -> Iterable[bytes]:
+    """HEAD answers carry headers only (the events path answers it 405, with a Content-Length)."""
+    return [b""] if method == "HEAD" else body
 
 
 class BotServer:
     """Waitress serving the bot on `host:port` (port 0 picks a free one) in a daemon thread."""
 
-    def __init__(self, app: App | None, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 32) -> None:
+    def __init__(
+        self,
+        app: App | None,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        threads: int = 32,
+        limits: Limits | None = None,
+    ) -> None:
         self.ready = threading.Event()
         self._server: Any = create_server(
-            wsgi_app(app, self.ready), host=host, port=port, threads=threads, ident="cekura-bot"
+            wsgi_app(app, self.ready),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="cekura-bot",
+            **asdict(limits or Limits()),
         )
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
 

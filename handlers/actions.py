@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.errors import UserError
 from bot.query import DataQuery, parse_query
+from bot.slack_shape import channel_id, first_action, user_id
 from handlers import dashboard
 from handlers.errors import run_reporting
 from handlers.ids import ChartActions
@@ -26,8 +27,10 @@ def parse_chart_value(value: str, deps: Deps) -> tuple[str, int, DataQuery]:
     """('dashboard'|'widget', id, query) from a chart button's value."""
     try:
         payload = json.loads(value)
+        if not isinstance(payload, dict):
+            raise TypeError("not an object")
         kind, object_id = ("widget", int(payload["w"])) if "w" in payload else ("dashboard", int(payload["d"]))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise UserError("This button is from an older version of the bot; run the command again.") from None
     text = " ".join(
         part
@@ -45,9 +48,7 @@ def register(app: App, deps: Deps) -> None:
 
     @app.action(REPOST_ACTIONS)
     def on_repost(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        action = body["actions"][0]
-        channel = str((body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""))
-        user = str(body["user"]["id"])
+        action, channel, user = first_action(body), channel_id(body), user_id(body)
 
         def work() -> None:
             kind, object_id, query = parse_chart_value(str(action.get("value", "")), deps)

@@ -7,12 +7,13 @@ from typing import Any
 
 from bot import filters
 from bot.cekura_models import AGGREGATIONS, CHART_TYPES, TIME_PERIODS, Widget
-from bot.errors import FilterSyntaxError
+from bot.errors import FilterSyntaxError, UserError
 from handlers import blocks as bk
 from handlers.ids import EditBlocks, EditViews
 
 NONE = "none"
 VALUE = "value"
+FORM_KEYS = ("name", "chart_type", "field", "metric", "aggregation_function", "time_period", "filters")
 
 
 def _text(
@@ -117,9 +118,14 @@ def read_form(values: dict[str, Any]) -> dict[str, str]:
     """The submitted form as plain strings keyed like `form_values`."""
 
     def get(block: str) -> str:
-        element = (values.get(block) or {}).get(VALUE) or {}
+        # A crafted submission may put anything anywhere: a missing or odd-shaped field reads as empty.
+        inputs = values.get(block)
+        element = inputs.get(VALUE) if isinstance(inputs, dict) else None
+        if not isinstance(element, dict):
+            return ""
         if element.get("type") == "static_select":
-            return str((element.get("selected_option") or {}).get("value") or NONE)
+            option = element.get("selected_option")
+            return str((option.get("value") if isinstance(option, dict) else None) or NONE)
         return str(element.get("value") or "").strip()
 
     return {
@@ -131,6 +137,13 @@ def read_form(values: dict[str, Any]) -> dict[str, str]:
         "time_period": get(EditBlocks.PERIOD),
         "filters": get(EditBlocks.FILTERS),
     }
+
+
+def read_reason(values: dict[str, Any]) -> str:
+    """The reason typed in the reject modal ('' if none, or if the submission is odd-shaped)."""
+    inputs = values.get(EditBlocks.REASON)
+    element = inputs.get(VALUE) if isinstance(inputs, dict) else None
+    return str(element.get("value") or "") if isinstance(element, dict) else ""
 
 
 def reject_modal(request_id: str) -> bk.SlackBlock:
@@ -150,6 +163,35 @@ def metadata(widget: Widget, channel: str) -> str:
     """private_metadata: the widget, the channel, and what the form showed (to diff against)."""
     full = json.dumps({"w": widget.id, "c": channel, "s": form_values(widget)}, separators=(",", ":"))
     return full if len(full) <= 3000 else json.dumps({"w": widget.id, "c": channel}, separators=(",", ":"))
+
+
+def read_metadata(text: str) -> tuple[int, str, dict[str, str] | None]:
+    """(widget id, channel, what the form showed or None) from `metadata`; UserError if damaged."""
+    try:
+        meta = json.loads(text)
+        widget_id, channel = int(meta["w"]), str(meta["c"])
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise UserError(
+            "This form is damaged or from an older version of the bot. "
+            "Close it and run `/cekura edit widget <id>` again."
+        ) from None
+    shown = meta.get("s")
+    complete = (
+        isinstance(shown, dict)
+        and all(isinstance(shown.get(key), str) for key in FORM_KEYS)
+        and (shown["metric"] == "" or (shown["metric"].isascii() and shown["metric"].isdigit()))
+    )
+    return widget_id, channel, dict(shown) if complete else None
+
+
+def notice_modal(text: str, title: str = "Edit widget") -> bk.SlackBlock:
+    """A modal that only says `text` (replaces a form that cannot be used)."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [bk.section(f":warning: {text}"[:3000])],
+    }
 
 
 def form_changes(shown: dict[str, str], submitted: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -13,18 +12,22 @@ from bot.cekura_models import Widget
 from bot.edits import KINDS, Kind, Outcome
 from bot.edits.changes import USAGE, validate_widget
 from bot.edits.quick import parse_quick_edit
-from bot.errors import UserError
+from bot.errors import BotError, UserError
+from bot.slack_shape import channel_id, first_action, user_id
 from handlers import edit_messages as em
 from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, tell_user
 from handlers.edit_modal import (
     form_changes,
     form_values,
     loading_modal,
+    notice_modal,
     read_form,
+    read_metadata,
+    read_reason,
     reject_modal,
     widget_modal,
 )
-from handlers.errors import run_reporting
+from handlers.errors import run_reporting, user_message
 from handlers.ids import EditActions, EditBlocks, EditViews
 from handlers.router import Invocation, Reply, Subcommand, parse_id
 
@@ -147,7 +150,8 @@ def register(app: App, deps: Deps) -> None:
     def decide(action: Callable[[str, str], Outcome]) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
             ack()
-            request_id, user = str(body["actions"][0]["value"]), str(body["user"]["id"])
+            # An empty id (a crafted click) is refused by the service as an unknown request.
+            request_id, user = str(first_action(body).get("value") or ""), user_id(body)
             deps.submit(
                 run_reporting, lambda: after_decision(deps, action(request_id, user), respond), respond, "decision"
             )
@@ -158,17 +162,23 @@ def register(app: App, deps: Deps) -> None:
     app.action(EditActions.RETRY.value)(decide(lambda rid, user: deps.editing.retry(rid, user)))
 
     @app.action(EditActions.REJECT.value)
-    def on_reject(ack: Ack, body: dict[str, Any], client: Any) -> None:
+    def on_reject(ack: Ack, body: dict[str, Any], client: Any, respond: Respond) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(str(body["actions"][0]["value"])))
+        request_id = str(first_action(body).get("value") or "")
+        if not request_id or not body.get("trigger_id"):
+            _refuse(respond, "That Reject button is damaged; use `/cekura requests` to find the request again.")
+            return
+        client.views_open(trigger_id=str(body["trigger_id"]), view=reject_modal(request_id))
 
     @app.view(EditViews.REJECT_FORM.value)
     def on_reject_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user, request_id = str(body["user"]["id"]), str(view["private_metadata"])
-        reason = (
-            str(((view["state"]["values"].get(EditBlocks.REASON) or {}).get("value") or {}).get("value") or "") or None
-        )
-        request = deps.edits.require(request_id)
+        user, request_id = user_id(body), str(view.get("private_metadata") or "")
+        reason = read_reason((view.get("state") or {}).get("values") or {}) or None
+        try:
+            request = deps.edits.require(request_id)
+        except UserError as exc:
+            ack(response_action="update", view=notice_modal(str(exc), "Reject"))
+            return
         channel = request.message_channel or request.channel
         tell = tell_user(deps, channel, user)
         deps.submit(
@@ -182,19 +192,27 @@ def register(app: App, deps: Deps) -> None:
     @app.action(EditActions.EDIT_WIDGET.value)
     def on_pick(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        action = body["actions"][0]
-        widget_id = int((action.get("selected_option") or {}).get("value") or action.get("value"))
-        channel, user = str((body.get("channel") or {}).get("id", "")), str(body["user"]["id"])
+        action = first_action(body)
+        picked = str((action.get("selected_option") or {}).get("value") or action.get("value") or "")
+        if not picked.isascii() or not picked.isdigit() or not body.get("trigger_id"):
+            _refuse(respond, "That Edit menu is damaged; run `/cekura edit widget <id>` instead.")
+            return
+        widget_id, channel, user = int(picked), channel_id(body), user_id(body)
         # The trigger expires in 3 s: open the modal first; fill_modal checks the editor afterwards.
-        view_id = deps.slack.views_open(trigger_id=body["trigger_id"], view=loading_modal())["view"]["id"]
+        view_id = deps.slack.views_open(trigger_id=str(body["trigger_id"]), view=loading_modal())["view"]["id"]
         deps.submit(run_reporting, lambda: fill_modal(deps, view_id, widget_id, channel, user), respond, "edit form")
 
     @app.view(EditViews.WIDGET_FORM.value)
     def on_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view["private_metadata"])
-        user, widget_id, channel = str(body["user"]["id"]), int(meta["w"]), str(meta["c"])
-        shown = meta.get("s") or form_values(deps.cekura.get_widget(widget_id))
-        changes, errors = form_changes(shown, read_form(view["state"]["values"]))
+        user = user_id(body)
+        try:
+            widget_id, channel, shown_then = read_metadata(str(view.get("private_metadata") or ""))
+            shown = shown_then or form_values(deps.cekura.get_widget(widget_id))
+        except BotError as exc:  # a damaged form, or Cekura cannot give the widget: say so in the modal
+            text, _ = user_message(exc)
+            ack(response_action="update", view=notice_modal(text))
+            return
+        changes, errors = form_changes(shown, read_form((view.get("state") or {}).get("values") or {}))
         if not changes and not errors:
             errors[EditBlocks.NAME] = "Nothing changed: edit a field, or press Cancel."
         if not errors:
@@ -210,6 +228,15 @@ def register(app: App, deps: Deps) -> None:
             "edit form",
         )
         ack()
+
+
+def _refuse(respond: Respond, text: str) -> None:
+    """Tell the clicker, ephemerally, why a (crafted or stale) click cannot be used.
+
+    Not raised: an exception after ack() makes Bolt drop the acknowledgement.
+    """
+    message, blocks = user_message(UserError(text))
+    respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
 def _rule_errors(widget_id: int, shown: dict[str, str], changes: dict[str, Any]) -> dict[str, str]:
