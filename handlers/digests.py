@@ -18,7 +18,9 @@ from bot.digests.scheduler import changed, run_now
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
 from bot.errors import UserError
+from bot.slack_text import Mention, Mrkdwn, md
 from handlers import digest_messages as dm
+from handlers import messages
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -45,7 +47,7 @@ def _only_id(deps: Deps, inv: Invocation, verb: str) -> Subscription:
     return sub
 
 
-def _said(sub: Subscription, inv: Invocation, what: str) -> Reply:
+def _said(sub: Subscription, inv: Invocation, what: Mrkdwn) -> Reply:
     """The confirmation: in the channel when the digest is this channel's, else only to the requester."""
     return Reply(
         f"Digest {sub.id} {what}.", blocks=dm.changed_blocks(sub, what), in_channel=inv.channel_id == sub.channel
@@ -74,7 +76,7 @@ def add_command(deps: Deps, inv: Invocation) -> Reply:
         blocks = dm.added_blocks(sub, dashboard.title, inv.user_id, sub.next_times(deps.clock()))
         try:
             # The announcement doubles as the check that the bot can post here (it joins public channels).
-            deps.poster.post_message(inv.channel_id, text=f"Digest {sub.id} set up: {dashboard.title}", blocks=blocks)
+            deps.poster.post_message(inv.channel_id, text=dm.added_text(sub, dashboard.title), blocks=blocks)
         except Exception:
             deps.digests.remove(sub.id)  # nothing stays stored when the channel cannot get it
             raise
@@ -102,22 +104,23 @@ def remove_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest remove <id>`."""
     sub = deps.digests.remove(_only_id(deps, inv, "remove").id)
     changed(deps, sub.id)
-    return _said(sub, inv, f"was removed by <@{inv.user_id}>")
+    return _said(sub, inv, md("was removed by {who}", who=Mention(inv.user_id)))
 
 
 def pause_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest pause <id>`."""
     sub = _only_id(deps, inv, "pause")
-    sub = deps.digests.pause(sub.id, f"paused by <@{inv.user_id}>")
+    sub = deps.digests.pause(sub.id, dm.pause_reason(inv.user_id))
     changed(deps, sub.id)
-    return _said(sub, inv, f"is paused by <@{inv.user_id}>; `/cekura digest resume {sub.id}` starts it again")
+    what = md("is paused by {who}; `/cekura digest resume {id}` starts it again", who=Mention(inv.user_id), id=sub.id)
+    return _said(sub, inv, what)
 
 
 def resume_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest resume <id>`."""
     sub = deps.digests.resume(_only_id(deps, inv, "resume").id)
     changed(deps, sub.id)
-    text = f"is running again (resumed by <@{inv.user_id}>)"
+    text = md("is running again (resumed by {who})", who=Mention(inv.user_id))
     blocks = dm.changed_blocks(sub, text, sub.next_times(deps.clock()))
     return Reply(f"Digest {sub.id} {text}.", blocks=blocks, in_channel=inv.channel_id == sub.channel)
 
@@ -159,7 +162,7 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
             only_if_changed=options.only_if_changed,
         )
         changed(deps, edited.id)
-        what = f"was changed by <@{inv.user_id}>"
+        what = md("was changed by {who}", who=Mention(inv.user_id))
         blocks = dm.changed_blocks(edited, what, edited.next_times(deps.clock()))
         return Reply(f"Digest {edited.id} {what}.", blocks=blocks, in_channel=inv.channel_id == edited.channel)
 
@@ -180,7 +183,7 @@ def digest_help(deps: Deps, inv: Invocation) -> Reply:
     text = "\n".join(["*Scheduled digests*", *lines])
     if inv.args.strip():
         raise UserError(f"I don't know `digest {inv.args.split()[0]}`.", usage=text)
-    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    return Reply(text, blocks=messages.text_blocks(text))
 
 
 COMMANDS: list[Subcommand] = [

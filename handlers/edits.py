@@ -20,6 +20,7 @@ from handlers.edit_modal import (
     form_changes,
     form_values,
     loading_modal,
+    problem_modal,
     read_form,
     reject_modal,
     widget_modal,
@@ -64,13 +65,7 @@ def fill_modal(deps: Deps, view_id: str, widget_id: int, channel: str, user: str
         deps.editing.check_editor(user)
         widget = deps.cekura.get_widget(widget_id)
     except Exception as exc:
-        deps.slack.views_update(
-            view_id=view_id,
-            view={
-                **loading_modal(),
-                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {exc}"[:3000]}}],
-            },
-        )
+        deps.slack.views_update(view_id=view_id, view=problem_modal(exc))
         raise
     deps.slack.views_update(view_id=view_id, view=widget_modal(widget, channel))
 
