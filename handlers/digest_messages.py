@@ -16,7 +16,7 @@ from handlers.messages import SCOPE_LIMIT, Layout, chart_controls, failure_lines
 
 _PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")
 LIST_BUTTONS = 15  # digests listed with their own buttons; the rest as plain lines (50 blocks at most)
-LIST_LINE_LIMIT = 600  # one digest in a list: fifteen with buttons stay within Slack's message size
+LIST_LINE_LIMIT = 500  # one digest in a list: fifteen with buttons stay within Slack's message size
 TITLE_LIMIT = 300
 REASON_LIMIT = 1500
 WHERE_LIMIT = 300
@@ -134,12 +134,13 @@ def digest_text(digest: Digest, sub: Subscription, *, late: bool) -> Mrkdwn:
     """Notification text of a digest."""
     period = span(digest.period.start, digest.period.end, sub.tz)
     late_word = "(late) " if late else ""
-    return bk.fallback(md("{late}Digest: {title}, {period}", late=late_word, title=digest.report.title, period=period))
+    title = clip(digest.report.title, TITLE_LIMIT)
+    return bk.fallback(md("{late}Digest: {title}, {period}", late=late_word, title=title, period=period))
 
 
 def added_text(sub: Subscription, title: str) -> Mrkdwn:
     """Notification text of the notice that a digest was set up."""
-    return bk.fallback(md("Digest {id} set up: {title}", id=sub.id, title=title))
+    return bk.fallback(md("Digest {id} set up: {title}", id=sub.id, title=clip(title, TITLE_LIMIT)))
 
 
 def added_blocks(sub: Subscription, title: str, requester: str, times: Sequence[datetime]) -> list[bk.SlackBlock]:
@@ -241,7 +242,7 @@ def list_blocks(subs: Sequence[Subscription], now: datetime, where: str) -> list
     if not subs:
         add = code("/cekura digest add dashboard <id> daily 09:00")
         return [bk.section(md("No digests {where} yet. Add one with {add}.", where=where, add=add))]
-    out = [bk.section(md("*Digests {where}* ({n})", where=where, n=len(subs)))]
+    out = [bk.section(md("*Digests {where}* ({n})", where=clip(where, TITLE_LIMIT), n=len(subs)))]
     for sub in subs[:LIST_BUTTONS]:
         out.append(bk.section(_line(sub, now)))
         out.append(_buttons(sub))

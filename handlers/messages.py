@@ -22,7 +22,8 @@ BUTTON_VALUE_LIMIT = bk.BUTTON_VALUE_LIMIT
 SCOPE_LIMIT = 1000  # the scope (range and filters) in a message's context line
 LINE_LIMIT = 500  # one widget's line: ten always fit beside the charts they describe
 THREAD_LINE_LIMIT = 300  # one widget's line in a thread comment
-COMMENT_BUDGET = 3500  # a thread comment is a message `text`; Slack advises at most 4,000
+COMMENT_BUDGET = 4000  # a thread comment is a message `text`; Slack advises at most 4,000
+TITLE_LIMIT = 200  # a dashboard's name inside a line of text
 LIST_NAME_LIMIT = 100  # a dashboard's name in `/cekura dashboards`
 LIST_PAGES = 4  # a response_url takes 5 posts; the command's receipt was the ack
 NO_BUTTONS = md(
@@ -175,19 +176,22 @@ def chart_message(report: Report, requester: str, app_url: str | None, editable:
 def thread_comment(report: Report, shown: Layout, first: int, last: int, lines: Sequence[Mrkdwn] = ()) -> Mrkdwn:
     """The comment on charts `first`–`last` in the thread, with the lines the main message had no room for."""
     total = len(report.widgets)
-    head = md("{title} — charts {first}–{last} of {total}", title=report.title, first=first, last=last, total=total)
+    title = clip(report.title, TITLE_LIMIT)
+    head = md("{title} — charts {first}–{last} of {total}", title=title, first=first, last=last, total=total)
     own = list(lines) or figure_lines(report)
     extra = [clip_mrkdwn(line, THREAD_LINE_LIMIT) for line in own[max(first - 1, shown.listed) : last]]
     if last >= total:
-        extra += shown.dropped_failures
-    extra = extra[: fit(extra, COMMENT_BUDGET - units(head))]
-    return join([head, *extra])
+        extra += [clip_mrkdwn(line, THREAD_LINE_LIMIT) for line in shown.dropped_failures]
+    count = fit(extra, COMMENT_BUDGET - units(head) - 100)
+    more = [md("…and {n} more, not listed (Slack's message size).", n=len(extra) - count)] if count < len(extra) else []
+    return join([head, *extra[:count], *more])
 
 
 def chart_fallback_text(report: Report) -> Mrkdwn:
     """Notification text for a chart message."""
     n, scope = len(report.widgets), clip(report.scope, SCOPE_LIMIT)
-    return bk.fallback(md("{title}: {n} chart(s), {scope}", title=report.title, n=n, scope=scope))
+    title = clip(report.title, TITLE_LIMIT)
+    return bk.fallback(md("{title}: {n} chart(s), {scope}", title=title, n=n, scope=scope))
 
 
 def dashboards_pages(dashboards: Sequence[DashboardSummary]) -> list[list[bk.SlackBlock]]:

@@ -25,10 +25,7 @@ from bot.sandbox.slack_blocks import SURFACE_BLOCKS, block_errors, size_error, v
 REQUESTER = "U0REQ"  # ids the bot got from verified Slack requests: its mentions of them are its own
 APPROVER = "U0APP"
 CHANNEL = "C0CHAN"
-_OWN = re.compile(
-    rf"<@({REQUESTER}|{APPROVER})>|<#{CHANNEL}>"
-    r"|<!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>"
-)
+_DATE = r"<!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>"
 _BARE_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
 
 PIECES = [
@@ -55,11 +52,15 @@ def mrkdwn_strings(payload: Any, ptr: str = "") -> Iterator[tuple[str, str]]:
             yield from mrkdwn_strings(item, f"{ptr}/{i}")
 
 
-def leaks(payload: Any) -> list[str]:
-    """The mrkdwn strings of `payload` that carry Slack markup the bot did not write itself."""
+def leaks(payload: Any, users: tuple[str, ...] = (REQUESTER, APPROVER), channel: str = CHANNEL) -> list[str]:
+    """The mrkdwn strings of `payload` that carry Slack markup the bot did not write itself.
+
+    The bot's own markup is a mention of one of `users` (verified ids), a link to `channel`, a date.
+    """
+    own = re.compile("|".join([*(f"<@{re.escape(u)}>" for u in users), f"<#{re.escape(channel)}>", _DATE]))
     out = []
     for ptr, text in mrkdwn_strings(payload):
-        rest = _OWN.sub("", text)
+        rest = own.sub("", text)
         if "<" in rest or ">" in rest or _BARE_AMP.search(rest):
             out.append(f"{ptr}: {text!r}")
     return out
