@@ -18,7 +18,7 @@ from bot.digests.scheduler import changed, run_now
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
 from bot.errors import UserError
-from bot.slack_text import Mention, Mrkdwn, md
+from bot.slack_text import Mention, Mrkdwn, escape, md
 from handlers import digest_messages as dm
 from handlers import messages
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
@@ -183,7 +183,7 @@ def digest_help(deps: Deps, inv: Invocation) -> Reply:
     text = "\n".join(["*Scheduled digests*", *lines])
     if inv.args.strip():
         raise UserError(f"I don't know `digest {inv.args.split()[0]}`.", usage=text)
-    return Reply(text, blocks=messages.text_blocks(text))
+    return Reply(escape(text), blocks=messages.text_blocks(text))
 
 
 COMMANDS: list[Subcommand] = [

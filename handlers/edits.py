@@ -14,6 +14,7 @@ from bot.edits import KINDS, Kind, Outcome
 from bot.edits.changes import USAGE, validate_widget
 from bot.edits.quick import parse_quick_edit
 from bot.errors import UserError
+from bot.slack_text import md
 from handlers import edit_messages as em
 from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, tell_user
 from handlers.edit_modal import (
@@ -109,7 +110,7 @@ def revert_command(deps: Deps, inv: Invocation) -> Reply:
         )
     deps.editing.check_enabled()  # the editor check (maybe Slack I/O) runs in propose(), after the ack
     return Reply(
-        f":leftwards_arrow_with_hook: Preparing the revert of {request_id}…",
+        md(":leftwards_arrow_with_hook: Preparing the revert of {id}…", id=request_id),
         work=lambda: propose_and_post(
             deps, "widget", 0, {}, inv.user_id, inv.channel_id, inv.respond, revert_of=request_id
         ),

@@ -48,7 +48,11 @@ def names(big: str) -> dict[str, str]:
 def every_message(n: dict[str, str], widgets: int) -> Iterator[tuple[str, list, str | None]]:
     """(name, blocks, text) of every message builder, fed `n`."""
     rep = report(n, widgets=widgets)
-    yield "chart", messages.chart_message(rep, REQUESTER, "https://app", editable=True), messages.chart_fallback_text(rep)
+    yield (
+        "chart",
+        messages.chart_message(rep, REQUESTER, "https://app", editable=True),
+        messages.chart_fallback_text(rep),
+    )
     period = Period(AT - timedelta(days=1), AT)
     digest = Digest(rep, period, "UTC", n["filter"], changes={i: n["change"] for i in range(widgets)})
     for reason in (None, n["reason"]):

@@ -8,8 +8,10 @@ the channel CHANNEL and `<!date^…>` tokens are the bot's own). Plain-text fiel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,11 +121,13 @@ def digest_outputs(n: dict[str, str], rep: Report) -> Iterator[tuple[str, Any]]:
             shown = dm.digest_layout(digest, sub, slot=AT, late=True, requester=requester, app_url="https://a")
             yield "digest", {"text": dm.digest_text(digest, sub, late=True), "blocks": shown.blocks}
         yield "digest comment", {"initial_comment": dm.digest_comment(digest, shown, 11, 12)}
-        yield "digest added", {"text": dm.added_text(sub, n["dashboard"]), "blocks": dm.added_blocks(sub, n["dashboard"], REQUESTER, [AT])}
+        added = dm.added_blocks(sub, n["dashboard"], REQUESTER, [AT])
+        yield "digest added", {"text": dm.added_text(sub, n["dashboard"]), "blocks": added}
         yield "digest changed", dm.changed_blocks(sub, md("was changed by {who}", who=Mention(REQUESTER)), [AT])
         yield "digest list", dm.list_blocks([sub] * 20, AT, n["other"])
         yield "digest paused", {"text": dm.paused_text(sub), "blocks": dm.paused_blocks(sub, n["reason"], 3)}
-        yield "digest gave up", {"text": dm.gave_up_text(sub), "blocks": dm.gave_up_blocks(sub, AT, n["reason"])}  # fmt: skip
+        gave_up = dm.gave_up_blocks(sub, AT, n["reason"])
+        yield "digest gave up", {"text": dm.gave_up_text(sub), "blocks": gave_up}
 
 
 def edit_outputs(n: dict[str, str]) -> Iterator[tuple[str, Any]]:
@@ -188,7 +192,8 @@ def test_the_boards_name_from_the_issue_reaches_no_text_raw() -> None:
     rep = report(n)
     shown = messages.chart_layout(rep, REQUESTER, None)
     comment = messages.thread_comment(rep, shown, 11, 12)
-    assert comment.startswith("Board &lt;!channel&gt; &lt;!here&gt; &lt;@U1&gt; &lt;https://evil|click&gt; — charts 11–12")
+    escaped = "Board &lt;!channel&gt; &lt;!here&gt; &lt;@U1&gt; &lt;https://evil|click&gt;"
+    assert comment.startswith(f"{escaped} — charts 11–12")
     period = Period(AT - timedelta(days=1), AT)
     sub = subscription(n, paused_reason=None)
     assert "&lt;!channel&gt;" in dm.digest_text(Digest(rep, period, "UTC", ""), sub, late=False)
@@ -244,3 +249,40 @@ class _Inline:
         except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
             future.set_exception(exc)
         return future
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<!channel>",
+        "revert <!channel>",
+        "dashboard <!here>",
+        "digest list <@U1>",
+        "digest pause <#C1>",
+        'dashboard 12 where metadata.region = "<!channel> <https://evil|x>"',
+    ],
+)
+def test_slash_command_echoes_reach_slack_escaped(h: Any, text: str) -> None:
+    """Through the bot's HTTP endpoint: the ack, the later replies and any post escape what was typed."""
+    ack = h.driver.command(text, user="U_ALICE", channel="C_GENERAL")
+    assert ack.status == 200 and ack.json["text"]
+    assert h.deps.wait_idle(60)
+    posted = [{"text": m.text, "blocks": m.blocks} for m in h.slack.messages]
+    replies = list(h.slack.responses)
+    assert leaks([ack.json, *replies, *posted], users=("U_ALICE",), channel="C_GENERAL") == []
+
+
+def test_only_the_boundary_makes_mrkdwn() -> None:
+    """Mrkdwn is constructed in bot/slack_text.py only, and mrkdwn text objects in handlers/blocks.py only."""
+    root = Path(__file__).resolve().parent.parent
+    allowed = {root / "bot" / "slack_text.py", root / "handlers" / "blocks.py"}
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("bot", "handlers", "charts")
+        for path in (root / folder).rglob("*.py")
+        if path not in allowed
+        and "sandbox" not in path.parts
+        and re.search(r"\bMrkdwn\(|[\"']type[\"']:\s*[\"']mrkdwn[\"']", path.read_text())
+    ]
+    assert offenders == []
