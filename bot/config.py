@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         25,
         gt=0,
         le=300,
-        description="On SIGTERM, how long in-flight work (chart posts, deliveries, applies) may take to finish before exit.",
+        description="On SIGTERM, seconds that in-flight work (chart posts, deliveries, applies) may take to finish.",
     )
     approvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from bot.errors import SlackDeliveryError, UpstreamError
+from bot.slack_text import Mrkdwn, md
 
 log = logging.getLogger(__name__)
 FILES_PER_MESSAGE = 10
@@ -94,16 +95,19 @@ class SlackPoster:
         self,
         channel: str,
         *,
-        text: str,
+        text: Mrkdwn,
         blocks: Sequence[SlackBlock],
         files: Sequence[ChartFile],
-        more_text: Callable[[int, int], str] = lambda first, last: f"Charts {first}–{last}",
+        more_text: Callable[[int, int], Mrkdwn] = lambda first, last: md("Charts {0}–{1}", first, last),
         pending: PendingUploads | None = None,
         thread_ts: str | None = None,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
         With `thread_ts`, everything goes into that thread instead.
+
+        `text` and the thread comments from `more_text` are Mrkdwn (bot/slack_text.py): Slack parses
+        both, so data in them must have been escaped.
 
         Returns the message ts when it was needed (and so learned), else None: Slack shares files
         asynchronously and learning the ts costs polling.
@@ -117,22 +121,22 @@ class SlackPoster:
         return PendingUploads(self)
 
     def post_message(
-        self, channel: str, *, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None = None
+        self, channel: str, *, text: Mrkdwn, blocks: Sequence[SlackBlock], thread_ts: str | None = None
     ) -> str:
         """A plain chat.postMessage; returns the message ts."""
         return self._joining(channel, lambda: self._post_text(channel, text, blocks, thread_ts))
 
-    def _post_text(self, channel: str, text: str, blocks: Sequence[SlackBlock], thread_ts: str | None) -> str:
+    def _post_text(self, channel: str, text: Mrkdwn, blocks: Sequence[SlackBlock], thread_ts: str | None) -> str:
         response = self.client.chat_postMessage(channel=channel, text=text, blocks=list(blocks), thread_ts=thread_ts)
         return str(response["ts"])
 
     def _post_batches(
         self,
         channel: str,
-        text: str,
+        text: Mrkdwn,
         blocks: Sequence[SlackBlock],
         files: Sequence[ChartFile],
-        more_text: Callable[[int, int], str],
+        more_text: Callable[[int, int], Mrkdwn],
         pending: PendingUploads | None,
         thread_ts: str | None,
     ) -> str | None:
@@ -190,7 +194,7 @@ class SlackPoster:
         *,
         blocks: Sequence[SlackBlock] | None,
         thread_ts: str | None,
-        comment: str | None,
+        comment: Mrkdwn | None,
     ) -> None:
         extra: dict[str, Any] = {"blocks": json.dumps(list(blocks))} if blocks else {}
         self.client.files_completeUploadExternal(

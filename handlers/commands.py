@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import UserError
+from bot.slack_text import escape
 from handlers import dashboard, digests, edits, messages
 from handlers.errors import run_reporting, user_message
 from handlers.router import COMMAND, Invocation, Reply, Router, Subcommand
@@ -26,7 +27,7 @@ def unescape_slack(text: str) -> str:
 def help_command(deps: Deps, inv: Invocation) -> Reply:
     """`/cekura help`: usage built from the command table."""
     text = ROUTER.help_text()
-    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    return Reply(escape(text), blocks=messages.text_blocks(text))
 
 
 HELP = Subcommand("help", "", "show this help", help_command, aliases=("?", "usage"))
@@ -43,7 +44,7 @@ def answer(deps: Deps, text: str, inv: Invocation) -> Reply:
             deps, Invocation(inv.user_id, inv.channel_id, match.args, inv.respond, inv.trigger_id)
         )
     except UserError as exc:
-        return Reply(str(exc), blocks=messages.user_error(exc))
+        return Reply(messages.error_text(exc), blocks=messages.user_error(exc))
 
 
 def register(app: App, deps: Deps) -> None:

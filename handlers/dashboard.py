@@ -8,6 +8,7 @@ from bot.dashboards import Report
 from bot.errors import UserError
 from bot.query import QUERY_USAGE, DataQuery, parse_query
 from bot.slack_post import ChartFile, PendingUploads
+from bot.slack_text import Mrkdwn, md
 from bot.widget_charts import WidgetView
 from handlers import messages
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -28,14 +29,13 @@ def post_report(
     deps: Deps, report: Report, channel: str, requester: str, pending: PendingUploads | None = None
 ) -> str | None:
     """Post a report's charts as one message (more in its thread); returns the message ts if known."""
+    shown = messages.chart_layout(report, requester, deps.settings.cekura_app_url, bool(deps.settings.approvers))
     return deps.poster.post_charts(
         channel,
         text=messages.chart_fallback_text(report),
-        blocks=messages.chart_message(
-            report, requester, deps.settings.cekura_app_url, editable=bool(deps.settings.approvers)
-        ),
+        blocks=shown.blocks,
         files=[chart_file(w.view, w.png) for w in report.widgets],
-        more_text=lambda first, last: f"{report.title} — charts {first}–{last} of {len(report.widgets)}",
+        more_text=lambda first, last: messages.thread_comment(report, shown, first, last),
         pending=pending,
     )
 
@@ -55,8 +55,8 @@ def post_widget(deps: Deps, widget_id: int, query: DataQuery, channel: str, requ
     post_report(deps, report, channel, requester)
 
 
-def _echo(query: DataQuery) -> str:
-    return f" ({query.to_text()})" if not query.is_empty else ""
+def _echo(query: DataQuery) -> Mrkdwn:
+    return md(" ({query})", query=query.to_text()) if not query.is_empty else md("")
 
 
 def dashboard_command(deps: Deps, inv: Invocation) -> Reply:
@@ -64,7 +64,7 @@ def dashboard_command(deps: Deps, inv: Invocation) -> Reply:
     dashboard_id, rest = parse_id(inv.args, "dashboard", DASHBOARD_USAGE)
     query = _query(rest, deps, DASHBOARD_USAGE)
     return Reply(
-        f":hourglass_flowing_sand: Fetching dashboard {dashboard_id}{_echo(query)}…",
+        md(":hourglass_flowing_sand: Fetching dashboard {id}{echo}…", id=dashboard_id, echo=_echo(query)),
         work=lambda: post_dashboard(deps, dashboard_id, query, inv.channel_id, inv.user_id),
     )
 
@@ -74,7 +74,7 @@ def widget_command(deps: Deps, inv: Invocation) -> Reply:
     widget_id, rest = parse_id(inv.args, "widget", WIDGET_USAGE)
     query = _query(rest, deps, WIDGET_USAGE)
     return Reply(
-        f":hourglass_flowing_sand: Fetching widget {widget_id}{_echo(query)}…",
+        md(":hourglass_flowing_sand: Fetching widget {id}{echo}…", id=widget_id, echo=_echo(query)),
         work=lambda: post_widget(deps, widget_id, query, inv.channel_id, inv.user_id),
     )
 
@@ -94,7 +94,8 @@ def dashboards_command(deps: Deps, inv: Invocation) -> Reply:
 
     def work() -> None:
         found = deps.service.list_dashboards()
-        inv.respond(text=f"{len(found)} dashboards", blocks=messages.dashboards_list(found), response_type="ephemeral")
+        for page in messages.dashboards_pages(found):
+            inv.respond(text=md("{n} dashboards", n=len(found)), blocks=page, response_type="ephemeral")
 
     return Reply(":mag: Looking up your dashboards…", work=work)
 

@@ -10,11 +10,16 @@ from enum import StrEnum
 from bot.digests.build import Digest
 from bot.digests.store import Subscription
 from bot.digests.zones import when
+from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
 from handlers import blocks as bk
-from handlers.messages import chart_actions
+from handlers.messages import SCOPE_LIMIT, Layout, chart_controls, failure_lines, figure_line, layout, thread_comment
 
-_MENTION = re.compile(r"&lt;@([UW][A-Z0-9_]+)&gt;")
+_PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")
 LIST_BUTTONS = 15  # digests listed with their own buttons; the rest as plain lines (50 blocks at most)
+LIST_LINE_LIMIT = 500  # one digest in a list: fifteen with buttons stay within Slack's message size
+TITLE_LIMIT = 300
+REASON_LIMIT = 1500
+WHERE_LIMIT = 300
 
 
 class DigestActions(StrEnum):
@@ -26,66 +31,116 @@ class DigestActions(StrEnum):
     REMOVE = "digest_remove"
 
 
-def summary(sub: Subscription) -> str:
+def summary(sub: Subscription) -> Mrkdwn:
     """The subscription in plain words: schedule, period, conditions and options."""
-    parts = [sub.describe()]
-    parts.append(f"covering the last {sub.since}" if sub.since else "covering the time since the previous digest")
+    parts = [escape(sub.describe())]
+    parts.append(
+        md("covering the last {since}", since=sub.since)
+        if sub.since
+        else md("covering the time since the previous digest")
+    )
     if sub.where_text:
-        parts.append(f"where `{bk.escape(sub.where_text)}`")
+        parts.append(md("where {filter}", filter=code(clip(sub.where_text, WHERE_LIMIT))))
     if sub.skip_if_empty:
-        parts.append("skipped when every widget is empty")
+        parts.append(md("skipped when every widget is empty"))
     if sub.only_if_changed:
-        parts.append("only when the data changed")
-    return " · ".join(parts)
+        parts.append(md("only when the data changed"))
+    return join(parts, " · ")
 
 
 def span(start: datetime, end: datetime, tz: str) -> str:
-    """'Mon 2 Jun 09:00 – Tue 3 Jun 09:00 (Europe/Berlin)'."""
+    """'Mon 2 Jun 09:00 – Tue 3 Jun 09:00 (Europe/Berlin)' (plain text: escape it where it goes)."""
     return f"{when(start, tz)} – {when(end, tz)} ({tz})"
+
+
+def digest_lines(digest: Digest) -> list[Mrkdwn]:
+    """One line per charted widget: its key figure and its change against the previous period."""
+    versus = f" vs the previous {digest.period.words()}"
+    return [
+        figure_line(
+            w.view.title,
+            w.view.key_figure,
+            md(" · {change}{versus}", change=digest.changes[w.view.widget_id], versus=versus)
+            if w.view.widget_id in digest.changes
+            else None,
+        )
+        for w in digest.report.widgets
+    ]
+
+
+def digest_layout(
+    digest: Digest, sub: Subscription, *, slot: datetime, late: bool, requester: str | None, app_url: str | None
+) -> Layout:
+    """The digest message (header, period, figures with their changes, filter stamp, buttons) and its overflow."""
+    report, period = digest.report, digest.period
+    origin = md("sent on request by {who}", who=Mention(requester)) if requester else escape(sub.describe())
+    head: list[bk.SlackBlock] = [
+        bk.header(f":newspaper: {report.title}"),
+        bk.context(
+            md(
+                "*Digest {id}* · dashboard {dashboard} · {span} · {origin}",
+                id=sub.id,
+                dashboard=sub.dashboard_id,
+                span=span(period.start, period.end, sub.tz),
+                origin=origin,
+            )
+        ),
+    ]
+    if late:
+        head.append(
+            bk.context(
+                md(
+                    ":hourglass: *Late* — due {due} ({tz}); I was not running then, so it comes now.",
+                    due=when(slot, sub.tz),
+                    tz=sub.tz,
+                )
+            )
+        )
+    tail: list[bk.SlackBlock] = []
+    if digest.no_comparison:
+        tail.append(bk.context(md("_{why}_", why=digest.no_comparison)))
+    filters = clip(digest.filter_words, SCOPE_LIMIT)
+    tail.append(bk.context(md("Filters: {filters} · times in {tz}", filters=filters, tz=sub.tz)))
+    if len(report.widgets) > 10:
+        others = len(report.widgets) - 10
+        tail.append(bk.context(md("Charts 1–10 are attached here, the other {n} in the thread.", n=others)))
+    tail += chart_controls(report, app_url)
+    tail.append(
+        bk.context(
+            md(
+                "{pause} pauses it · {listing} lists them all",
+                pause=code(f"/cekura digest pause {sub.id}"),
+                listing=code("/cekura digest list"),
+            )
+        )
+    )
+    lines = digest_lines(digest)
+    return layout(head, lines, failure_lines(report), tail, thread=len(report.widgets) > 10)
 
 
 def digest_blocks(
     digest: Digest, sub: Subscription, *, slot: datetime, late: bool, requester: str | None, app_url: str | None
 ) -> list[bk.SlackBlock]:
     """The digest message: header, period, figures with their changes, filter stamp, buttons."""
-    report, period = digest.report, digest.period
-    origin = f"sent on request by <@{requester}>" if requester else bk.escape(sub.describe())
-    out: list[bk.SlackBlock] = [
-        bk.header(f":newspaper: {report.title}"),
-        bk.context(
-            f"*Digest {sub.id}* · dashboard {sub.dashboard_id} · {span(period.start, period.end, sub.tz)} · {origin}"
-        ),
-    ]
-    if late:
-        out.append(
-            bk.context(
-                f":hourglass: *Late* — due {when(slot, sub.tz)} ({sub.tz}); I was not running then, so it comes now."
-            )
-        )
-    versus = f" vs the previous {period.words()}"
-    lines = [
-        f"• *{bk.escape(w.view.title)}* — {bk.escape(w.view.key_figure)}"
-        + (f" · {digest.changes[w.view.widget_id]}{versus}" if w.view.widget_id in digest.changes else "")
-        for w in report.widgets
-    ]
-    lines += [f"• :warning: *{bk.escape(title)}* — not charted: {bk.escape(why)}" for title, why in report.failures]
-    out.extend(bk.sections(lines)[:38] if lines else [bk.section("_This dashboard has no widgets yet._")])
-    if digest.no_comparison:
-        out.append(bk.context(f"_{bk.escape(digest.no_comparison)}_"))
-    out.append(bk.context(f"Filters: {bk.escape(digest.filter_words)} · times in {sub.tz}"))
-    if len(report.widgets) > 10:
-        out.append(bk.context(f"Charts 1–10 are attached here, the other {len(report.widgets) - 10} in the thread."))
-    buttons = chart_actions(report, app_url)
-    if buttons:
-        out.append(buttons)
-    out.append(bk.context(f"`/cekura digest pause {sub.id}` pauses it · `/cekura digest list` lists them all"))
-    return out
+    return digest_layout(digest, sub, slot=slot, late=late, requester=requester, app_url=app_url).blocks
 
 
-def digest_text(digest: Digest, sub: Subscription, *, late: bool) -> str:
+def digest_comment(digest: Digest, shown: Layout, first: int, last: int) -> Mrkdwn:
+    """The comment on a digest's charts `first`–`last` in its thread."""
+    return thread_comment(digest.report, shown, first, last, digest_lines(digest))
+
+
+def digest_text(digest: Digest, sub: Subscription, *, late: bool) -> Mrkdwn:
     """Notification text of a digest."""
     period = span(digest.period.start, digest.period.end, sub.tz)
-    return f"{'(late) ' if late else ''}Digest: {digest.report.title}, {period}"
+    late_word = "(late) " if late else ""
+    title = clip(digest.report.title, TITLE_LIMIT)
+    return bk.fallback(md("{late}Digest: {title}, {period}", late=late_word, title=title, period=period))
+
+
+def added_text(sub: Subscription, title: str) -> Mrkdwn:
+    """Notification text of the notice that a digest was set up."""
+    return bk.fallback(md("Digest {id} set up: {title}", id=sub.id, title=clip(title, TITLE_LIMIT)))
 
 
 def added_blocks(sub: Subscription, title: str, requester: str, times: Sequence[datetime]) -> list[bk.SlackBlock]:
@@ -93,37 +148,76 @@ def added_blocks(sub: Subscription, title: str, requester: str, times: Sequence[
     upcoming = ", ".join(when(moment, sub.tz) for moment in times) or "none (the schedule never fires again)"
     return [
         bk.section(
-            f":newspaper: <@{requester}> subscribed this channel to *{bk.escape(title)}* "
-            f"(dashboard {sub.dashboard_id}) — digest {sub.id}.\n{summary(sub)}.\n"
-            f"*Next:* {upcoming} ({sub.tz})"
+            md(
+                ":newspaper: {who} subscribed this channel to *{title}* (dashboard {dashboard}) — digest {id}.\n"
+                "{summary}.\n*Next:* {upcoming} ({tz})",
+                who=Mention(requester),
+                title=clip(title, TITLE_LIMIT),
+                dashboard=sub.dashboard_id,
+                id=sub.id,
+                summary=summary(sub),
+                upcoming=upcoming,
+                tz=sub.tz,
+            )
         ),
         manage_context(sub),
     ]
 
 
-def changed_blocks(sub: Subscription, what: str, times: Sequence[datetime] = ()) -> list[bk.SlackBlock]:
+def changed_blocks(sub: Subscription, what: Mrkdwn, times: Sequence[datetime] = ()) -> list[bk.SlackBlock]:
     """A confirmation that digest `sub` was edited, paused, resumed or removed (`what` says which)."""
-    text = f"Digest {sub.id} (dashboard {sub.dashboard_id} to <#{sub.channel}>) {what}."
+    text = md(
+        "Digest {id} (dashboard {dashboard} to {channel}) {what}.",
+        id=sub.id,
+        dashboard=sub.dashboard_id,
+        channel=ChannelRef(sub.channel),
+        what=what,
+    )
     if times:
-        text += f"\n{summary(sub)}.\n*Next:* {', '.join(when(t, sub.tz) for t in times)} ({sub.tz})"
+        upcoming = ", ".join(when(t, sub.tz) for t in times)
+        text = md(
+            "{text}\n{summary}.\n*Next:* {upcoming} ({tz})",
+            text=text,
+            summary=summary(sub),
+            upcoming=upcoming,
+            tz=sub.tz,
+        )
     return [bk.section(text)]
 
 
 def manage_context(sub: Subscription) -> bk.SlackBlock:
     """How to manage a digest, in one line."""
     return bk.context(
-        f"`/cekura digest run {sub.id}` sends it now · `pause {sub.id}` · `edit {sub.id} …` · "
-        f"`remove {sub.id}` · `/cekura digest list`"
+        md(
+            "{run} sends it now · {pause} · {edit} · {remove} · {listing}",
+            run=code(f"/cekura digest run {sub.id}"),
+            pause=code(f"pause {sub.id}"),
+            edit=code(f"edit {sub.id} …"),
+            remove=code(f"remove {sub.id}"),
+            listing=code("/cekura digest list"),
+        )
     )
 
 
-def _status(sub: Subscription, now: datetime) -> str:
+def pause_reason(user_id: str) -> str:
+    """What the store keeps as the reason when a user pauses a digest (rendered back as a mention)."""
+    return f"paused by <@{user_id}>"
+
+
+def _reason(stored: str | None) -> Mrkdwn:
+    # The one stored form the bot writes itself (pause_reason) renders as a mention; any other
+    # reason (Cekura's or Slack's words after failures) is data and is escaped whole.
+    by_user = _PAUSED_BY.fullmatch(stored or "")
+    if by_user:
+        return md("paused by {who}", who=Mention(by_user.group(1)))
+    return escape(stored or "paused by hand")
+
+
+def _status(sub: Subscription, now: datetime) -> Mrkdwn:
     if sub.paused:
-        # Escaped like any text, except user mentions ("paused by <@U123>") which should render.
-        reason = _MENTION.sub(r"<@\1>", bk.escape(sub.paused_reason or "paused by hand"))
-        return f":double_vertical_bar: *paused* — {reason}"
+        return md(":double_vertical_bar: *paused* — {reason}", reason=_reason(sub.paused_reason))
     upcoming = sub.next_times(now, 1)
-    return f"next {when(upcoming[0], sub.tz)} ({sub.tz})" if upcoming else "no further sends"
+    return md("next {at} ({tz})", at=when(upcoming[0], sub.tz), tz=sub.tz) if upcoming else md("no further sends")
 
 
 def _buttons(sub: Subscription) -> bk.SlackBlock:
@@ -135,10 +229,10 @@ def _buttons(sub: Subscription) -> bk.SlackBlock:
     )
     remove = bk.button("Remove", DigestActions.REMOVE, value, style="danger")
     remove["confirm"] = {
-        "title": {"type": "plain_text", "text": f"Remove digest {sub.id}?"},
-        "text": {"type": "mrkdwn", "text": "The channel stops getting it. This cannot be undone."},
-        "confirm": {"type": "plain_text", "text": "Remove"},
-        "deny": {"type": "plain_text", "text": "Keep it"},
+        "title": bk.plain(f"Remove digest {sub.id}?", 100),
+        "text": bk.mrkdwn(md("The channel stops getting it. This cannot be undone.")),
+        "confirm": bk.plain("Remove", 30),
+        "deny": bk.plain("Keep it", 30),
     }
     return bk.actions([bk.button("Send now", DigestActions.RUN, value), toggle, remove], block_id=f"digest_{sub.id}")
 
@@ -146,52 +240,89 @@ def _buttons(sub: Subscription) -> bk.SlackBlock:
 def list_blocks(subs: Sequence[Subscription], now: datetime, where: str) -> list[bk.SlackBlock]:
     """The digests of a channel (or all of them), each with its status and buttons."""
     if not subs:
-        return [bk.section(f"No digests {where} yet. Add one with `/cekura digest add dashboard <id> daily 09:00`.")]
-    out = [bk.section(f"*Digests {where}* ({len(subs)})")]
+        add = code("/cekura digest add dashboard <id> daily 09:00")
+        return [bk.section(md("No digests {where} yet. Add one with {add}.", where=where, add=add))]
+    out = [bk.section(md("*Digests {where}* ({n})", where=clip(where, TITLE_LIMIT), n=len(subs)))]
     for sub in subs[:LIST_BUTTONS]:
         out.append(bk.section(_line(sub, now)))
         out.append(_buttons(sub))
-    rest = [f"• {_line(sub, now)}" for sub in subs[LIST_BUTTONS:]]
-    out.extend(bk.sections(rest)[: 49 - len(out)])
+    rest = [md("• {line}", line=_line(sub, now)) for sub in subs[LIST_BUTTONS:]]
+    room = bk.MESSAGE_BUDGET - text_units(out) - 300
+    count = fit(rest, max(room, 0))
+    body = bk.sections(rest[:count])[: bk.MESSAGE_BLOCKS - 1 - len(out)]
+    shown = len(subs[:LIST_BUTTONS]) + count
+    out.extend(body)
+    if shown < len(subs):
+        out.append(bk.context(md("…and {n} more, not listed (Slack's message size).", n=len(subs) - shown)))
     return out
 
 
-def _line(sub: Subscription, now: datetime) -> str:
-    return f"*{sub.id}* · dashboard {sub.dashboard_id} to <#{sub.channel}> · {summary(sub)}\n{_status(sub, now)}"
+def _line(sub: Subscription, now: datetime) -> Mrkdwn:
+    line = md(
+        "*{id}* · dashboard {dashboard} to {channel} · {summary}\n{status}",
+        id=sub.id,
+        dashboard=sub.dashboard_id,
+        channel=ChannelRef(sub.channel),
+        summary=summary(sub),
+        status=_status(sub, now),
+    )
+    return clip_mrkdwn(line, LIST_LINE_LIMIT)
 
 
-def paused_text(sub: Subscription) -> str:
+def paused_text(sub: Subscription) -> Mrkdwn:
     """Notification text of the pause DM."""
-    return f"Your digest {sub.id} to <#{sub.channel}> paused itself after repeated failures."
+    return md(
+        "Your digest {id} to {channel} paused itself after repeated failures.",
+        id=sub.id,
+        channel=ChannelRef(sub.channel),
+    )
 
 
 def paused_blocks(sub: Subscription, reason: str, failures: int) -> list[bk.SlackBlock]:
     """The owner's DM: the digest paused itself, why, and how to resume it."""
     return [
         bk.section(
-            f":double_vertical_bar: Your digest {sub.id} (dashboard {sub.dashboard_id} to <#{sub.channel}>, "
-            f"{bk.escape(sub.describe())}) paused itself: {failures} deliveries in a row failed.\n"
-            f"*Last error:* {bk.escape(reason)}"
+            md(
+                ":double_vertical_bar: Your digest {id} (dashboard {dashboard} to {channel}, {schedule}) paused "
+                "itself: {failures} deliveries in a row failed.\n*Last error:* {reason}",
+                id=sub.id,
+                dashboard=sub.dashboard_id,
+                channel=ChannelRef(sub.channel),
+                schedule=sub.describe(),
+                failures=failures,
+                reason=clip(reason, REASON_LIMIT),
+            )
         ),
         bk.section(
-            "Fix the cause — e.g. invite me with `/invite @cekura`, or unarchive the channel — then resume it "
-            f"with `/cekura digest resume {sub.id}` or the button. `/cekura digest remove {sub.id}` deletes it."
+            md(
+                "Fix the cause — e.g. invite me with `/invite @cekura`, or unarchive the channel — then resume it "
+                "with {resume} or the button. {remove} deletes it.",
+                resume=code(f"/cekura digest resume {sub.id}"),
+                remove=code(f"/cekura digest remove {sub.id}"),
+            )
         ),
         bk.actions([bk.button("Resume", DigestActions.RESUME, str(sub.id), style="primary")]),
     ]
 
 
-def gave_up_text(sub: Subscription) -> str:
+def gave_up_text(sub: Subscription) -> Mrkdwn:
     """Notification text of a failed slot."""
-    return f"Digest {sub.id} could not be delivered this time."
+    return md("Digest {id} could not be delivered this time.", id=sub.id)
 
 
 def gave_up_blocks(sub: Subscription, slot: datetime, reason: str) -> list[bk.SlackBlock]:
     """The channel's notice that one slot failed after every retry (an outage, not the digest's fault)."""
     return [
         bk.section(
-            f":warning: The digest of dashboard {sub.dashboard_id} due {when(slot, sub.tz)} ({sub.tz}) could not "
-            f"be built: {bk.escape(reason)}\n`/cekura digest run {sub.id}` tries again now; the schedule goes on."
+            md(
+                ":warning: The digest of dashboard {dashboard} due {due} ({tz}) could not be built: {reason}\n"
+                "{run} tries again now; the schedule goes on.",
+                dashboard=sub.dashboard_id,
+                due=when(slot, sub.tz),
+                tz=sub.tz,
+                reason=clip(reason, REASON_LIMIT),
+                run=code(f"/cekura digest run {sub.id}"),
+            )
         ),
         bk.actions([bk.button("Send now", DigestActions.RUN, str(sub.id))]),
     ]

@@ -20,7 +20,9 @@ from bot.digests.scheduler import changed, run_now
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
 from bot.errors import UserError
+from bot.slack_text import Mention, Mrkdwn, escape, md
 from handlers import digest_messages as dm
+from handlers import messages
 from handlers.channel_guard import check_channel, owned_by_channel, send
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
@@ -59,7 +61,7 @@ def _only_id(inv: Invocation, verb: str) -> int:
     return subscription_id
 
 
-def _said(sub: Subscription, inv: Invocation, what: str) -> Reply:
+def _said(sub: Subscription, inv: Invocation, what: Mrkdwn) -> Reply:
     """The confirmation: in the channel when the digest is this channel's, else only to the requester."""
     return Reply(
         f"Digest {sub.id} {what}.", blocks=dm.changed_blocks(sub, what), in_channel=inv.channel_id == sub.channel
@@ -88,7 +90,7 @@ def add_command(deps: Deps, inv: Invocation) -> Reply:
         blocks = dm.added_blocks(sub, dashboard.title, inv.user_id, sub.next_times(deps.clock()))
         try:
             # The announcement doubles as the check that the bot can post here (it joins public channels).
-            deps.poster.post_message(inv.channel_id, text=f"Digest {sub.id} set up: {dashboard.title}", blocks=blocks)
+            deps.poster.post_message(inv.channel_id, text=dm.added_text(sub, dashboard.title), blocks=blocks)
         except Exception:
             deps.digests.remove(sub.id)  # nothing stays stored when the channel cannot get it
             raise
@@ -154,7 +156,7 @@ def remove_command(deps: Deps, inv: Invocation) -> Reply:
     def act(sub: Subscription) -> Reply:
         removed = deps.digests.remove(sub.id)
         changed(deps, removed.id)
-        return _said(removed, inv, f"was removed by <@{inv.user_id}>")
+        return _said(removed, inv, md("was removed by {who}", who=Mention(inv.user_id)))
 
     return _guarded(deps, inv, _only_id(inv, "remove"), act)
 
@@ -163,9 +165,12 @@ def pause_command(deps: Deps, inv: Invocation) -> Reply:
     """`digest pause <id>`."""
 
     def act(sub: Subscription) -> Reply:
-        paused = deps.digests.pause(sub.id, f"paused by <@{inv.user_id}>")
+        paused = deps.digests.pause(sub.id, dm.pause_reason(inv.user_id))
         changed(deps, paused.id)
-        return _said(paused, inv, f"is paused by <@{inv.user_id}>; `/cekura digest resume {paused.id}` starts it again")
+        what = md(
+            "is paused by {who}; `/cekura digest resume {id}` starts it again", who=Mention(inv.user_id), id=paused.id
+        )
+        return _said(paused, inv, what)
 
     return _guarded(deps, inv, _only_id(inv, "pause"), act)
 
@@ -176,7 +181,7 @@ def resume_command(deps: Deps, inv: Invocation) -> Reply:
     def act(sub: Subscription) -> Reply:
         resumed = deps.digests.resume(sub.id)
         changed(deps, resumed.id)
-        text = f"is running again (resumed by <@{inv.user_id}>)"
+        text = md("is running again (resumed by {who})", who=Mention(inv.user_id))
         blocks = dm.changed_blocks(resumed, text, resumed.next_times(deps.clock()))
         return Reply(f"Digest {resumed.id} {text}.", blocks=blocks, in_channel=inv.channel_id == resumed.channel)
 
@@ -222,7 +227,7 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
             only_if_changed=options.only_if_changed,
         )
         changed(deps, edited.id)
-        what = f"was changed by <@{inv.user_id}>"
+        what = md("was changed by {who}", who=Mention(inv.user_id))
         blocks = dm.changed_blocks(edited, what, edited.next_times(deps.clock()))
         return Reply(f"Digest {edited.id} {what}.", blocks=blocks, in_channel=inv.channel_id == edited.channel)
 
@@ -243,7 +248,7 @@ def digest_help(deps: Deps, inv: Invocation) -> Reply:
     text = "\n".join(["*Scheduled digests*", *lines])
     if inv.args.strip():
         raise UserError(f"I don't know `digest {inv.args.split()[0]}`.", usage=text)
-    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    return Reply(escape(text), blocks=messages.text_blocks(text))
 
 
 COMMANDS: list[Subcommand] = [

@@ -72,7 +72,7 @@ def refresh_message(deps: Deps, request_id: str, *, tell_requester: bool) -> Non
 def after_decision(deps: Deps, outcome: Outcome, respond: Tell) -> None:
     """Refusals go only to the clicker; real transitions update the message and tell the requester."""
     if not outcome.ok:
-        respond(text=f":warning: {outcome.message}", response_type="ephemeral", replace_original=False)
+        respond(text=em.refusal(outcome), response_type="ephemeral", replace_original=False)
         return
     refresh_message(deps, outcome.request.id, tell_requester=True)
 

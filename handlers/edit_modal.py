@@ -8,6 +8,7 @@ from typing import Any
 from bot import filters
 from bot.cekura_models import AGGREGATIONS, CHART_TYPES, TIME_PERIODS, Widget
 from bot.errors import FilterSyntaxError, UserError
+from bot.slack_text import clip_mrkdwn, md
 from handlers import blocks as bk
 from handlers.ids import EditBlocks, EditViews
 
@@ -58,8 +59,13 @@ def loading_modal(title: str = "Edit widget") -> bk.SlackBlock:
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": title[:24]},
-        "blocks": [bk.section(":hourglass_flowing_sand: Reading the widget from Cekura…")],
+        "blocks": [bk.section(md(":hourglass_flowing_sand: Reading the widget from Cekura…"))],
     }
+
+
+def problem_modal(exc: BaseException) -> bk.SlackBlock:
+    """The loading modal turned into why the form cannot be shown (the error's words escaped)."""
+    return {**loading_modal(), "blocks": [bk.section(md(":warning: {why}", why=str(exc)))]}
 
 
 def form_values(widget: Widget) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def widget_modal(widget: Widget, channel: str) -> bk.SlackBlock:
         "submit": {"type": "plain_text", "text": "Propose"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            bk.context("Nothing changes until an approver approves your proposal."),
+            bk.context(md("Nothing changes until an approver approves your proposal.")),
             _text("Name", EditBlocks.NAME, shown["name"]),
             _select("Chart type", EditBlocks.CHART, CHART_TYPES, shown["chart_type"], none=False),
             _text(
@@ -190,7 +196,7 @@ def notice_modal(text: str, title: str = "Edit widget") -> bk.SlackBlock:
         "type": "modal",
         "title": {"type": "plain_text", "text": title[:24]},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [bk.section(f":warning: {text}"[:3000])],
+        "blocks": [bk.section(clip_mrkdwn(md(":warning: {text}", text=text), 3000))],
     }
 
 

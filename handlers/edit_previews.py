@@ -12,6 +12,7 @@ from bot.edits.changes import apply_changes
 from bot.errors import BotError
 from bot.query import DataQuery
 from bot.slack_post import ChartFile
+from bot.slack_text import md
 from bot.widget_charts import to_view
 from handlers import blocks as bk
 
@@ -48,24 +49,24 @@ def post_preview(deps: Deps, request: EditRequest, channel: str, thread_ts: str)
     except BotError as exc:
         deps.poster.post_message(
             channel,
-            text="Preview unavailable",
+            text=md("Preview unavailable"),
             thread_ts=thread_ts,
-            blocks=[bk.context(f":warning: Preview unavailable: {bk.escape(str(exc))}")],
+            blocks=[bk.context(md(":warning: Preview unavailable: {why}", why=str(exc)))],
         )
         return
     except Exception:
         log.exception("preview of %s failed", request.id)
         deps.poster.post_message(
             channel,
-            text="Preview unavailable",
+            text=md("Preview unavailable"),
             thread_ts=thread_ts,
-            blocks=[bk.context(":warning: Preview unavailable (see the bot's log).")],
+            blocks=[bk.context(md(":warning: Preview unavailable (see the bot's log)."))],
         )
         return
     deps.poster.post_charts(
         channel,
-        text=f"Preview of {request.id}",
+        text=md("Preview of {id}", id=request.id),
         files=files,
         thread_ts=thread_ts,
-        blocks=[bk.context(f"Preview of *{request.id}*: now (first) and as proposed (second).")],
+        blocks=[bk.context(md("Preview of *{id}*: now (first) and as proposed (second).", id=request.id))],
     )

@@ -14,6 +14,7 @@ from bot.edits.changes import USAGE, validate_widget
 from bot.edits.quick import parse_quick_edit
 from bot.errors import BotError, UserError
 from bot.slack_shape import channel_id, first_action, user_id
+from bot.slack_text import md
 from handlers import edit_messages as em
 from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, tell_user
 from handlers.edit_modal import (
@@ -21,6 +22,7 @@ from handlers.edit_modal import (
     form_values,
     loading_modal,
     notice_modal,
+    problem_modal,
     read_form,
     read_metadata,
     read_reason,
@@ -67,13 +69,7 @@ def fill_modal(deps: Deps, view_id: str, widget_id: int, channel: str, user: str
         deps.editing.check_editor(user)
         widget = deps.cekura.get_widget(widget_id)
     except Exception as exc:
-        deps.slack.views_update(
-            view_id=view_id,
-            view={
-                **loading_modal(),
-                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f":warning: {exc}"[:3000]}}],
-            },
-        )
+        deps.slack.views_update(view_id=view_id, view=problem_modal(exc))
         raise
     deps.slack.views_update(view_id=view_id, view=widget_modal(widget, channel))
 
@@ -117,7 +113,7 @@ def revert_command(deps: Deps, inv: Invocation) -> Reply:
         )
     deps.editing.check_enabled()  # the editor check (maybe Slack I/O) runs in propose(), after the ack
     return Reply(
-        f":leftwards_arrow_with_hook: Preparing the revert of {request_id}…",
+        md(":leftwards_arrow_with_hook: Preparing the revert of {id}…", id=request_id),
         work=lambda: propose_and_post(
             deps, "widget", 0, {}, inv.user_id, inv.channel_id, inv.respond, revert_of=request_id
         ),

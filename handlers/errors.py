@@ -11,26 +11,32 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.errors import BotError, UpstreamError, UserError, new_reference
+from bot.slack_text import Mrkdwn, md
+from handlers import blocks as bk
 from handlers import messages
 
 log = logging.getLogger(__name__)
 
 
-def user_message(exc: BaseException) -> tuple[str, list[dict[str, Any]]]:
-    """Text and blocks that tell the user what went wrong (logging the unexpected with a reference)."""
+def user_message(exc: BaseException) -> tuple[Mrkdwn, list[dict[str, Any]]]:
+    """Text and blocks that tell the user what went wrong (logging the unexpected with a reference).
+
+    A BotError's message quotes what the user typed and what Cekura said, so it is escaped here
+    (and in messages.user_error), the one place errors are rendered.
+    """
     if isinstance(exc, UserError):
-        return str(exc), messages.user_error(exc)
+        return messages.error_text(exc), messages.user_error(exc)
     if isinstance(exc, UpstreamError):
         log.error("%s gave up: %s (reference %s)", exc.service, exc.reason, exc.reference)
-        text = f":hourglass: {exc}"
+        text = md(":hourglass: {exc}", exc=str(exc))
     elif isinstance(exc, BotError):
         log.info("refused: %s", exc)
-        text = f":warning: {exc}"
+        text = md(":warning: {exc}", exc=str(exc))
     else:
         reference = new_reference()
         log.error("unexpected error (reference %s)", reference, exc_info=exc)
-        text = f":x: Something went wrong on my side. Reference: `{reference}` (tell your bot admin)."
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+        text = md(":x: Something went wrong on my side. Reference: `{ref}` (tell your bot admin).", ref=reference)
+    return bk.fallback(text), [bk.section(text)]
 
 
 def run_reporting(work: Callable[[], None], respond: Callable[..., Any], what: str) -> None:

@@ -1,17 +1,44 @@
-"""Whole Slack messages built from plain data: chart posts, lists, errors, help. No I/O here."""
+"""Whole Slack messages built from plain data: chart posts, lists, errors, help. No I/O here.
+
+Every builder takes raw data (Cekura names, user input) and escapes it through bot/slack_text.py;
+every message stays within Slack's limits (50 blocks, ~12,000 characters of block text), moving
+what does not fit into the thread next to the charts it belongs to.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.cekura_models import DashboardSummary
 from bot.dashboards import Report
 from bot.errors import UserError
+from bot.slack_text import Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units, units
 from handlers import blocks as bk
 from handlers.ids import RANGE_BUTTONS, ChartActions, ChartBlocks, EditActions
 
-BUTTON_VALUE_LIMIT = 2000
+BUTTON_VALUE_LIMIT = bk.BUTTON_VALUE_LIMIT
+SCOPE_LIMIT = 1000  # the scope (range and filters) in a message's context line
+LINE_LIMIT = 500  # one widget's line: ten always fit beside the charts they describe
+THREAD_LINE_LIMIT = 300  # one widget's line in a thread comment
+COMMENT_BUDGET = 4000  # a thread comment is a message `text`; Slack advises at most 4,000
+TITLE_LIMIT = 200  # a dashboard's name inside a line of text
+LIST_NAME_LIMIT = 100  # a dashboard's name in `/cekura dashboards`
+LIST_PAGES = 4  # a response_url takes 5 posts; the command's receipt was the ack
+NO_BUTTONS = md(
+    "_Refresh and the range buttons are left out: the filter is too long for a Slack button. "
+    "Run the command again to refresh._"
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A message's blocks, and how many widget lines it lists (the rest go with their charts in the thread)."""
+
+    blocks: list[bk.SlackBlock]
+    listed: int
+    dropped_failures: list[Mrkdwn]
 
 
 def chart_value(report: Report, since: str | None) -> str:
@@ -26,94 +53,189 @@ def chart_value(report: Report, since: str | None) -> str:
 
 def edit_menu(report: Report) -> bk.SlackBlock:
     """A menu to propose an edit to one of the charted widgets."""
-    options = [
-        {"text": {"type": "plain_text", "text": bk.clip(w.view.title, 75)}, "value": str(w.view.widget_id)}
-        for w in report.widgets[:100]
-    ]
     return {
         "type": "static_select",
         "action_id": EditActions.EDIT_WIDGET,
-        "placeholder": {"type": "plain_text", "text": "Edit a widget…"},
-        "options": options,
+        "placeholder": bk.plain("Edit a widget…", bk.PLACEHOLDER_LIMIT, emoji=None),
+        "options": [bk.option(w.view.title, str(w.view.widget_id)) for w in report.widgets[:100]],
     }
 
 
-def chart_actions(report: Report, app_url: str | None, editable: bool = False) -> bk.SlackBlock | None:
-    """Refresh / range / Open in Cekura buttons (and the Edit menu), or None when there is nothing to show."""
+def _repost_buttons(report: Report) -> list[bk.SlackBlock] | None:
+    """Refresh and the range buttons, or None when a value would pass Slack's 2,000 characters."""
+    values = {ChartActions.REFRESH: ("Refresh", chart_value(report, report.query.since_text))}
+    values |= {action: (label, chart_value(report, since)) for action, (label, since) in RANGE_BUTTONS.items()}
+    if any(units(value) > BUTTON_VALUE_LIMIT for _, value in values.values()):
+        return None
+    return [bk.button(label, action, value) for action, (label, value) in values.items()]
+
+
+def chart_controls(report: Report, app_url: str | None, editable: bool = False) -> list[bk.SlackBlock]:
+    """The buttons under a chart message (and a note when the re-post buttons cannot carry the filter)."""
+    out: list[bk.SlackBlock] = []
     elements: list[bk.SlackBlock] = []
     if report.dashboard_id is not None or report.widget_id is not None:
-        refresh = chart_value(report, report.query.since_text)
-        if len(refresh.encode()) <= BUTTON_VALUE_LIMIT:
-            elements.append(bk.button("Refresh", ChartActions.REFRESH, refresh))
-            for action, (label, since) in RANGE_BUTTONS.items():
-                elements.append(bk.button(label, action, chart_value(report, since)))
+        buttons = _repost_buttons(report)
+        if buttons is None:
+            out.append(bk.context(NO_BUTTONS))
+        else:
+            elements += buttons
     if app_url and report.dashboard_id is not None:
         url = f"{app_url.rstrip('/')}/dashboards/{report.dashboard_id}"
         elements.append(bk.button("Open in Cekura", ChartActions.OPEN_IN_CEKURA, url=url))
     if editable and report.widgets:
         elements.append(edit_menu(report))
-    return bk.actions(elements, block_id=ChartBlocks.ACTIONS) if elements else None
+    if elements:
+        out.append(bk.actions(elements, block_id=ChartBlocks.ACTIONS))
+    return out
 
 
-def figure_lines(report: Report) -> list[str]:
+def figure_line(title: str, figure: str, extra: Mrkdwn | None = None) -> Mrkdwn:
+    """`• *name* — key figure`, data escaped."""
+    line = md("• *{title}* — {figure}{extra}", title=title, figure=figure, extra=extra or md(""))
+    return clip_mrkdwn(line, LINE_LIMIT)
+
+
+def failure_lines(report: Report) -> list[Mrkdwn]:
+    """One line per widget that could not be charted."""
+    return [
+        clip_mrkdwn(md("• :warning: *{t}* — not charted: {why}", t=title, why=why), LINE_LIMIT)
+        for title, why in report.failures
+    ]
+
+
+def figure_lines(report: Report) -> list[Mrkdwn]:
     """One line per widget: its name and key figure."""
-    lines = [f"• *{bk.escape(w.view.title)}* — {bk.escape(w.view.key_figure)}" for w in report.widgets]
-    lines += [f"• :warning: *{bk.escape(title)}* — not charted: {bk.escape(why)}" for title, why in report.failures]
-    return lines
+    return [figure_line(w.view.title, w.view.key_figure) for w in report.widgets]
+
+
+def layout(
+    head: list[bk.SlackBlock],
+    lines: list[Mrkdwn],
+    failures: list[Mrkdwn],
+    tail: list[bk.SlackBlock],
+    *,
+    thread: bool,
+) -> Layout:
+    """`head`, as many lines as Slack's size limits allow, a note on the rest, then `tail`."""
+    note_room = 400
+    budget = bk.MESSAGE_BUDGET - text_units([*head, *tail]) - note_room
+    room = bk.MESSAGE_BLOCKS - len(head) - len(tail) - 1
+    everything = [*lines, *failures]
+    count = fit(everything, max(budget, 0))
+    body = bk.sections(everything[:count])
+    while len(body) > room:
+        count -= 1
+        body = bk.sections(everything[:count])
+    listed = min(count, len(lines))
+    dropped = failures[max(count - len(lines), 0) :]
+    notes: list[Mrkdwn] = []
+    if listed < len(lines):
+        notes.append(
+            md(
+                "{n} more widget(s) are not listed here (Slack's message size); "
+                "their figures are with their charts in the thread.",
+                n=len(lines) - listed,
+            )
+        )
+    if dropped:
+        where = "are listed in the thread" if thread else "are not listed (Slack's message size)"
+        notes.append(md("{n} widget(s) that could not be charted {where}.", n=len(dropped), where=where))
+    if not everything:
+        body = [bk.section(md("_This dashboard has no widgets yet._"))]
+    extra = [bk.context(*[md("_{n}_", n=note) for note in notes])] if notes else []
+    return Layout([*head, *body, *extra, *tail], listed, dropped)
+
+
+def chart_layout(report: Report, requester: str, app_url: str | None, editable: bool = False) -> Layout:
+    """The message that carries a dashboard's (or widget's) charts, and what it left to the thread."""
+    kind = "Widget" if report.widget_id is not None else "Dashboard"
+    ident = report.widget_id if report.widget_id is not None else report.dashboard_id
+    who, scope = Mention(requester), clip(report.scope, SCOPE_LIMIT)
+    head = [
+        bk.header(f":bar_chart: {report.title}"),
+        bk.context(
+            md("{kind} {ident} · requested by {who} · {scope}", kind=kind, ident=ident, who=who, scope=scope)
+            if ident is not None
+            else md("Requested by {who} · {scope}", who=who, scope=scope)
+        ),
+    ]
+    tail = []
+    if len(report.widgets) > 10:
+        others = len(report.widgets) - 10
+        tail.append(bk.context(md("Charts 1–10 are attached here; the other {n} are in the thread.", n=others)))
+    tail += chart_controls(report, app_url, editable)
+    return layout(head, figure_lines(report), failure_lines(report), tail, thread=len(report.widgets) > 10)
 
 
 def chart_message(report: Report, requester: str, app_url: str | None, editable: bool = False) -> list[bk.SlackBlock]:
     """The message that carries a dashboard's (or widget's) charts."""
-    kind = "Widget" if report.widget_id is not None else "Dashboard"
-    ident = report.widget_id if report.widget_id is not None else report.dashboard_id
-    blocks: list[bk.SlackBlock] = [
-        bk.header(f":bar_chart: {report.title}"),
-        bk.context(
-            f"{kind} {ident} · requested by <@{requester}> · {bk.escape(report.scope)}"
-            if ident is not None
-            else f"Requested by <@{requester}> · {bk.escape(report.scope)}"
-        ),
-    ]
-    lines = figure_lines(report)
-    if lines:
-        blocks.extend(bk.sections(lines)[:40])
-    else:
-        blocks.append(bk.section("_This dashboard has no widgets yet._"))
-    if len(report.widgets) > 10:
-        blocks.append(
-            bk.context(f"Charts 1–10 are attached here; the other {len(report.widgets) - 10} are in the thread.")
-        )
-    buttons = chart_actions(report, app_url, editable)
-    if buttons:
-        blocks.append(buttons)
-    return blocks
+    return chart_layout(report, requester, app_url, editable).blocks
 
 
-def chart_fallback_text(report: Report) -> str:
+def thread_comment(report: Report, shown: Layout, first: int, last: int, lines: Sequence[Mrkdwn] = ()) -> Mrkdwn:
+    """The comment on charts `first`–`last` in the thread, with the lines the main message had no room for."""
+    total = len(report.widgets)
+    title = clip(report.title, TITLE_LIMIT)
+    head = md("{title} — charts {first}–{last} of {total}", title=title, first=first, last=last, total=total)
+    own = list(lines) or figure_lines(report)
+    extra = [clip_mrkdwn(line, THREAD_LINE_LIMIT) for line in own[max(first - 1, shown.listed) : last]]
+    if last >= total:
+        extra += [clip_mrkdwn(line, THREAD_LINE_LIMIT) for line in shown.dropped_failures]
+    count = fit(extra, COMMENT_BUDGET - units(head) - 100)
+    more = [md("…and {n} more, not listed (Slack's message size).", n=len(extra) - count)] if count < len(extra) else []
+    return join([head, *extra[:count], *more])
+
+
+def chart_fallback_text(report: Report) -> Mrkdwn:
     """Notification text for a chart message."""
-    return f"{report.title}: {len(report.widgets)} chart(s), {report.scope}"
+    n, scope = len(report.widgets), clip(report.scope, SCOPE_LIMIT)
+    title = clip(report.title, TITLE_LIMIT)
+    return bk.fallback(md("{title}: {n} chart(s), {scope}", title=title, n=n, scope=scope))
 
 
-def dashboards_list(dashboards: Sequence[DashboardSummary]) -> list[bk.SlackBlock]:
-    """The dashboards the key can see, as an ephemeral list."""
+def dashboards_pages(dashboards: Sequence[DashboardSummary]) -> list[list[bk.SlackBlock]]:
+    """The dashboards the key can see, as ephemeral messages (one page each, within Slack's limits)."""
     if not dashboards:
-        return [bk.section("This API key cannot see any dashboard yet. Create one in Cekura first.")]
-    lines = [
-        f"• `{d.id}` {bk.escape(d.name or 'Untitled')}"
-        + (f" — {d.count} widget{'s' if d.count != 1 else ''}" if d.count is not None else "")
+        return [[bk.section(md("This API key cannot see any dashboard yet. Create one in Cekura first."))]]
+    rest = [
+        md(
+            "• {id} {name}{count}",
+            id=code(str(d.id)),
+            name=clip(d.name or "Untitled", LIST_NAME_LIMIT),
+            count=md(" — {n} widget{s}", n=d.count, s="s" if d.count != 1 else "") if d.count is not None else "",
+        )
         for d in sorted(dashboards, key=lambda d: d.id)
     ]
-    blocks = [bk.section(f"*Dashboards you can post* ({len(dashboards)})")]
-    blocks += bk.sections(lines)[:45]
-    blocks.append(bk.context("Post one with `/cekura dashboard <id>`."))
-    return blocks
+    pages: list[list[bk.SlackBlock]] = []
+    footer = bk.context(md("Post one with {usage}.", usage=code("/cekura dashboard <id>")))
+    while rest and len(pages) < LIST_PAGES:
+        title = md("*Dashboards you can post* ({n})", n=len(dashboards)) if not pages else md("_…continued_")
+        count = max(fit(rest, bk.MESSAGE_BUDGET - 500), 1)
+        body = bk.sections(rest[:count])[: bk.MESSAGE_BLOCKS - 3]
+        pages.append([bk.section(title), *body])
+        rest = rest[count:]
+    if rest:
+        pages[-1].append(bk.context(md("…and {n} more, not listed (too many for Slack).", n=len(rest))))
+    pages[-1].append(footer)
+    return pages
+
+
+def error_text(exc: BaseException) -> Mrkdwn:
+    """An error's message as mrkdwn: bot errors quote user input and Cekura's words, so it is all escaped."""
+    return bk.fallback(escape(str(exc)))
 
 
 def user_error(exc: UserError) -> list[bk.SlackBlock]:
     """An ephemeral answer to bad input: what was wrong, then the right usage."""
-    out = [bk.section(f":warning: {exc}")]
+    out = [bk.section(md(":warning: {message}", message=str(exc)))]
     if exc.usage and "\n" in exc.usage:
-        out.append(bk.section(exc.usage))
+        out.append(bk.section(escape(exc.usage)))
     elif exc.usage:
-        out.append(bk.context(f"Usage: `{exc.usage}`"))
+        out.append(bk.context(md("Usage: {usage}", usage=code(exc.usage))))
     return out
+
+
+def text_blocks(text: str) -> list[bk.SlackBlock]:
+    """Bot-written text (help, usage) that mentions `<id>` placeholders, as sections Slack shows literally."""
+    return bk.sections([escape(line) for line in text.splitlines()])

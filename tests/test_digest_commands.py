@@ -212,7 +212,7 @@ def test_run_sends_now_through_the_ledger_without_moving_the_schedule(dh: Harnes
 
 
 def test_help_and_unknown_digest_words(dh: Harness) -> None:
-    assert "/cekura digest add dashboard <id>" in reply(dh, "digest")["text"]
+    assert "/cekura digest add dashboard &lt;id&gt;" in reply(dh, "digest")["text"]  # Slack shows <id>
     answer = reply(dh, "digest frobnicate 3")
     assert "I don't know `digest frobnicate`" in answer["text"] and "digest pause" in dumps(answer["blocks"])
     assert "digest list" in reply(dh, "help")["text"]

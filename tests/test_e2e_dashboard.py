@@ -80,7 +80,8 @@ def test_dashboards_lists_what_the_key_can_see(h: Harness) -> None:
 @pytest.mark.parametrize("text", ["", "help", "?"])
 def test_help(h: Harness, text: str) -> None:
     ack = h.driver.command(text)
-    assert ack.status == 200 and "/cekura dashboard <id>" in ack.json["text"]
+    # Slack shows `&lt;id&gt;` as `<id>`; written raw, `<id>` would be parsed as a link
+    assert ack.status == 200 and "/cekura dashboard &lt;id&gt;" in ack.json["text"]
 
 
 @pytest.mark.parametrize(

@@ -51,15 +51,15 @@ class Notifier:
     ) -> str | None:
         """Post `digest` to the subscription's channel: one message with the charts (more in its thread)."""
         report = digest.report
-        blocks = dm.digest_blocks(
+        shown = dm.digest_layout(
             digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
         )
         return self.deps.poster.post_charts(
             sub.channel,
             text=dm.digest_text(digest, sub, late=late),
-            blocks=blocks,
+            blocks=shown.blocks,
             files=[chart_file(w.view, w.png) for w in report.widgets],
-            more_text=lambda first, last: f"{report.title} — charts {first}–{last} of {len(report.widgets)}",
+            more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
         )
 
     def paused(self, sub: Subscription, reason: str) -> None:

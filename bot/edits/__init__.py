@@ -17,9 +17,11 @@ This module holds the plain values both sides hand around:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
+
+from bot import slack_text
 
 Kind = Literal["widget", "dashboard"]
 """What an edit request changes."""
@@ -116,8 +118,7 @@ class FieldChange:
 
 def when(moment: datetime) -> str:
     """A time Slack shows in the reader's own zone, with a UTC fallback."""
-    fallback = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return slack_text.date(moment)
 
 
 def state_message(request: EditRequest) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.server import LoopbackServer, Request, Response
-from bot.sandbox.slack_blocks import block_errors
+from bot.sandbox.slack_blocks import block_errors, size_error
 from bot.sandbox.slack_chat import CHAT_METHODS, Handler
 from bot.sandbox.slack_files import FILE_METHODS, upload
 from bot.sandbox.slack_records import (
@@ -257,6 +257,9 @@ class SlackSandbox(SlackState):
         blocks = payload.get("blocks")
         if blocks is not None and block_errors(blocks):
             return _text(400, "invalid_blocks")
+        too_big = size_error(payload.get("text"), blocks)
+        if too_big:
+            return _text(400, too_big)
         if not (payload.get("text") or blocks or payload.get("delete_original")):
             return _text(400, "no_text")
         self.hooks[token] = (issued, uses + 1, channel, user)

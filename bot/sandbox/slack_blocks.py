@@ -11,7 +11,35 @@ from typing import Any
 
 MESSAGE_BLOCKS = 50
 SURFACE_BLOCKS = 100  # modals and the Home tab
+MAX_TEXT = 40_000  # message `text` / `initial_comment`: Slack truncates past this; we refuse
+MAX_BLOCKS_TEXT = 12_000  # all the text of a message's blocks together (msg_blocks_too_long)
 _KNOWN_BLOCKS = {"divider", "markdown", "rich_text", "file", "video", "call"}
+
+
+def units(text: str) -> int:
+    """A string's length as Slack counts it: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def blocks_text(payload: Any) -> int:
+    """The UTF-16 length of the text that blocks carry, outside interactive elements (their own limits)."""
+    if isinstance(payload, dict):
+        if "action_id" in payload:
+            return 0
+        own = units(payload["text"]) if isinstance(payload.get("text"), str) else 0
+        return own + sum(blocks_text(v) for k, v in payload.items() if not (k == "text" and isinstance(v, str)))
+    if isinstance(payload, list):
+        return sum(blocks_text(item) for item in payload)
+    return 0
+
+
+def size_error(text: Any, blocks: Any) -> str | None:
+    """Slack's code for a message too big to post (`msg_too_long`, `msg_blocks_too_long`), or None."""
+    if isinstance(text, str) and units(text) > MAX_TEXT:
+        return "msg_too_long"
+    if blocks is not None and blocks_text(blocks) > MAX_BLOCKS_TEXT:
+        return "msg_blocks_too_long"
+    return None
 
 
 def _length(value: Any, limit: int, what: str, ptr: str, *, required: bool = False) -> list[str]:
@@ -22,8 +50,8 @@ def _length(value: Any, limit: int, what: str, ptr: str, *, required: bool = Fal
         return [f"{what} must be a string [json-pointer:{ptr}]"]
     if required and not value:
         return [f"{what} must not be empty [json-pointer:{ptr}]"]
-    if len(value) > limit:
-        return [f"{what} must be at most {limit} characters (got {len(value)}) [json-pointer:{ptr}]"]
+    if units(value) > limit:
+        return [f"{what} must be at most {limit} characters (got {units(value)}) [json-pointer:{ptr}]"]
     return []
 
 
@@ -47,6 +75,14 @@ def _count(items: Any, limit: int, what: str, ptr: str) -> list[str]:
     return []
 
 
+def _option(option: Any, ptr: str) -> list[str]:
+    """Check a select option: plain text of at most 75 characters, a value of at most 150."""
+    if not isinstance(option, dict):
+        return [f"option must be an object [json-pointer:{ptr}]"]
+    errors = _text(option.get("text"), 75, "option text", f"{ptr}/text", plain=True)
+    return errors + _length(option.get("value"), 150, "option value", f"{ptr}/value")
+
+
 def element_errors(element: Any, ptr: str) -> list[str]:
     """Check an interactive element (button, select, …)."""
     if not isinstance(element, dict) or "type" not in element:
@@ -61,6 +97,8 @@ def element_errors(element: Any, ptr: str) -> list[str]:
             errors.append(f"button style must be primary or danger [json-pointer:{ptr}/style]")
     if "options" in element:
         errors += _count(element["options"], 100, f"{kind} options", f"{ptr}/options")
+        for i, option in enumerate(element["options"] if isinstance(element["options"], list) else []):
+            errors += _option(option, f"{ptr}/options/{i}")
     if "option_groups" in element:
         errors += _count(element["option_groups"], 100, f"{kind} option_groups", f"{ptr}/option_groups")
     if "placeholder" in element:
@@ -92,6 +130,9 @@ def _block(block: Any, ptr: str) -> list[str]:
             errors += element_errors(element, f"{ptr}/elements/{i}")
     elif kind == "context":
         errors += _count(block.get("elements"), 10, "context elements", f"{ptr}/elements")
+        for i, item in enumerate(block.get("elements") or []):
+            if isinstance(item, dict) and item.get("type") in ("mrkdwn", "plain_text"):
+                errors += _text(item, 3000, "context text", f"{ptr}/elements/{i}")
     elif kind == "image":
         errors += _length(block.get("alt_text"), 2000, "image alt_text", f"{ptr}/alt_text", required=True)
         errors += _length(block.get("image_url"), 3000, "image_url", f"{ptr}/image_url")

@@ -11,12 +11,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.sandbox.slack_blocks import MESSAGE_BLOCKS, block_errors
+from bot.sandbox.slack_blocks import MESSAGE_BLOCKS, block_errors, size_error
 from bot.sandbox.slack_records import Channel, Ephemeral
 from bot.sandbox.slack_state import BOT_ID, Params, SlackError, SlackState
 
 Handler = Callable[[SlackState, Params], dict[str, Any]]
-MAX_TEXT = 40_000  # Slack truncates past this; we refuse so an oversized digest shows up in tests
 
 
 def message_blocks(p: Params, *, limit: int = MESSAGE_BLOCKS) -> list[dict[str, Any]] | None:
@@ -29,6 +28,9 @@ def message_blocks(p: Params, *, limit: int = MESSAGE_BLOCKS) -> list[dict[str, 
     errors = block_errors(blocks, limit=limit)
     if errors:
         raise SlackError("invalid_blocks", *errors, errors=errors)
+    too_big = size_error(None, blocks)
+    if too_big:
+        raise SlackError(too_big)
     return blocks
 
 
@@ -37,8 +39,9 @@ def _message_content(p: Params) -> tuple[str | None, list[dict[str, Any]] | None
     text, blocks = p.text("text"), message_blocks(p)
     if text is None and not blocks:
         raise SlackError("no_text")
-    if text is not None and len(text) > MAX_TEXT:
-        raise SlackError("msg_too_long")
+    too_big = size_error(text, None)
+    if too_big:
+        raise SlackError(too_big)
     return text, blocks
 
 

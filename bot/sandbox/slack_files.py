@@ -11,6 +11,7 @@ from email.policy import HTTP
 from typing import Any
 
 from bot.sandbox.server import Request, Response
+from bot.sandbox.slack_blocks import size_error
 from bot.sandbox.slack_chat import Handler, message_blocks
 from bot.sandbox.slack_records import UploadedFile
 from bot.sandbox.slack_state import Params, SlackError, SlackState
@@ -97,6 +98,8 @@ def complete_upload(state: SlackState, p: Params) -> dict[str, Any]:
     if channels:
         state.parent_ts(channels[0], thread_ts)
     comment = p.text("initial_comment")
+    if size_error(comment, None):
+        raise SlackError("msg_too_long")
     # Slack ignores blocks when initial_comment is set, so they are not even validated then
     blocks = message_blocks(p) if comment is None else None
     for file, item in zip(files, items, strict=True):
