@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from bot.errors import FilterSyntaxError, UserError
 from bot.filters import parse, to_text
-from bot.query import DataQuery, parse_query
 from bot.filters.fields import FIELDS, TEXT_OPS, Field, lookup
+from bot.query import DataQuery, parse_query
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
