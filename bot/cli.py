@@ -90,7 +90,7 @@ def check(settings: Settings) -> int:
     from bot.db import schema_status
     from bot.deps import slack_client
     from bot.errors import BotError, UpstreamError
-    from bot.startup import cekura_problem
+    from bot.startup import cekura_problem, quiet
 
     failed = False
 
@@ -106,7 +106,7 @@ def check(settings: Settings) -> int:
         report("Slack", str(exc), ok=False)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
     try:
-        with CekuraClient(settings.cekura_base_url, key, max_attempts=2) as cekura:
+        with CekuraClient(settings.cekura_base_url, key, max_attempts=2) as cekura, quiet("bot.cekura"):
             count = len(cekura.list_dashboards())
         report("Cekura", f"{count} dashboards visible at {settings.cekura_base_url}")
     except UpstreamError as exc:  # "try again in a minute" is wrong when the URL itself is wrong
@@ -114,7 +114,8 @@ def check(settings: Settings) -> int:
     except BotError as exc:
         report("Cekura", str(exc), ok=False)
     try:
-        report("Database", schema_status(settings.database_url))
+        with quiet("alembic"):
+            report("Database", schema_status(settings.database_url))
     except StartupError as exc:
         report("Database", str(exc), ok=False)
     return EXIT_STATUS if failed else 0

@@ -10,6 +10,7 @@ failures recognised here become StartupErrors; anything else stays an unexpected
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -70,7 +71,7 @@ def database_problem(exc: BaseException, url: str) -> str | None:
             "sqlite:///data/cekura-bot.sqlite or postgresql+psycopg://user@host:5432/dbname."
         )
     if isinstance(exc, CommandError) and "Can't locate revision" in str(exc):
-        found = re.search(r"'([^']+)'", str(exc))
+        found = re.search(r"identified by '([^']+)'", str(exc))
         return newer_schema(url, found.group(1) if found else "unknown")
     if isinstance(exc, OSError):
         return (
@@ -135,9 +136,23 @@ def slack_errors(api_url: str, token: str = "SLACK_BOT_TOKEN") -> Iterator[None]
         raise StartupError(problem) from exc
 
 
+@contextmanager
+def quiet(*loggers: str) -> Iterator[None]:
+    """Silence chatty library loggers while a check runs whose outcome is reported in one message."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
+
+
 def check_slack(client: Any, api_url: str) -> dict[str, Any]:
     """Slack's auth.test answer for the bot token; a StartupError when the token or the URL is wrong."""
-    with slack_errors(api_url):
+    # slack_sdk logs every failed attempt; the StartupError says it once, with the setting to fix.
+    with slack_errors(api_url), quiet("slack_sdk"):
         return dict(client.auth_test().data)
 
 
