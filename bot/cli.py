@@ -159,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cekura-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set)")
-    sub.add_parser("check", help="verify settings and connectivity (Slack auth.test, one Cekura call)")
+    sub.add_parser(
+        "check", help="verify settings and connectivity (Slack auth.test, one Cekura call, the database schema)"
+    )
     render_p = sub.add_parser("render", help="write a dashboard's charts as PNGs, without Slack")
     render_p.add_argument("dashboard_id", type=int)
     render_p.add_argument("--out", type=Path, required=True)
