@@ -34,9 +34,9 @@ def serve(settings: Settings) -> int:
     deps = build_deps(settings)
     socket_handler = None
     try:
-        deps.renderer.warm()
         app = create_app(settings, deps)
-        server = _listen(None if settings.socket_mode else app, settings.port)
+        server = _listen(None if settings.socket_mode else app, settings.port)  # a taken port fails fast
+        deps.renderer.warm()  # /healthz says "starting" until ready is set below
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 

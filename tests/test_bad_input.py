@@ -208,3 +208,15 @@ def test_any_where_and_since_is_stored_on_postgres_or_refused(pg_bot: Harness, w
     except UserError:
         return  # refused with a message; never psycopg's DataError
     assert pg_bot.deps.digests.get(sub.id).where_text == where  # type: ignore[attr-defined,union-attr]
+
+
+def test_edit_texts_with_nul_are_stored_on_postgres(pg_bot: Harness) -> None:
+    # A name travels as JSON (`\u0000` is fine there); a reason is a text column, where PostgreSQL refuses NUL.
+    from datetime import timedelta
+
+    store = pg_bot.deps.edits
+    widget = {"id": 34, "dashboard": 12, "name": "Duration", "updated_at": "2026-11-20T10:00:00Z"}
+    made = store.create("widget", 34, 12, USER, CHANNEL, widget, {"name": "a\x00b"}, timedelta(hours=1))
+    assert store.require(made.id).changes == {"name": "a\x00b"}
+    outcome = store.reject(made.id, "U_CAROL", "not\x00 this one")
+    assert outcome.ok and outcome.request.reason == "not this one"
