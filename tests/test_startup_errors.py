@@ -177,3 +177,12 @@ def test_an_unknown_failure_shows_a_reference_and_exits_1(tmp_path: Path, env: d
     result = run(tmp_path, env | {"DATABASE_URL": url}, "render", "12", "--out", str(tmp_path / "out"))
     assert result.code == 1, result.text
     assert "render failed unexpectedly" in result.err and "reference " in result.err
+
+
+def test_render_names_a_cekura_base_url_nothing_answers_at(tmp_path: Path, env: dict[str, str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = run(tmp_path, env | {"CEKURA_BASE_URL": url}, "render", "12", "--out", str(tmp_path / "out"))
+    assert_startup_error(result, f"Nothing answers at CEKURA_BASE_URL ({url})", "host and port")
+    assert "try again in a minute" not in result.text
