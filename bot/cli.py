@@ -9,8 +9,16 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
+from bot.errors import new_reference
+from bot.startup import EXIT_STATUS, StartupError, check_slack, writable_folder
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.server import BotServer
 
 log = logging.getLogger("bot")
 
@@ -18,21 +26,27 @@ log = logging.getLogger("bot")
 def serve(settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with /healthz on PORT."""
     from bot.app import create_app
-    from bot.deps import build_deps
-    from bot.server import BotServer
+    from bot.deps import build_deps, slack_client
+    from bot.startup import slack_errors
 
     started = time.monotonic()
+    check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops the start here
     deps = build_deps(settings)
-    deps.renderer.warm()
-    app = create_app(settings, deps)
-    server = BotServer(None if settings.socket_mode else app, port=settings.port).start()
     socket_handler = None
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    try:
+        app = create_app(settings, deps)
+        server = _listen(None if settings.socket_mode else app, settings.port)  # a taken port fails fast
+        deps.renderer.warm()  # /healthz says "starting" until ready is set below
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        assert settings.slack_app_token is not None
-        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        socket_handler.connect()  # type: ignore[no-untyped-call]
+            assert settings.slack_app_token is not None
+            socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+            with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"):
+                socket_handler.connect()  # type: ignore[no-untyped-call]
+    except BaseException:
+        deps.close()
+        raise
     from bot.periodic import Periodic
     from handlers.edits import expire_sweep
 
@@ -61,51 +75,75 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def check(settings: Settings) -> int:
-    """Verify the settings and that Slack and Cekura accept the credentials."""
-    from slack_sdk.errors import SlackApiError
+def _listen(app: App | None, port: int) -> BotServer:
+    from bot.server import BotServer
 
-    from bot.cekura import CekuraClient
-    from bot.deps import slack_client
-    from bot.errors import BotError
-
-    ok = True
     try:
-        auth = slack_client(settings).auth_test()
-        print(f"Slack:  ok — bot {auth.get('user')} in team {auth.get('team')}")
-    except SlackApiError as exc:
-        ok = False
-        print(f"Slack:  FAILED — {exc.response.get('error')} (check SLACK_BOT_TOKEN and SLACK_API_URL)")
-    except OSError as exc:
-        ok = False
-        print(f"Slack:  FAILED — cannot reach {settings.slack_api_url}: {exc.__class__.__name__}")
+        return BotServer(app, port=port).start()
+    except OSError as exc:  # EADDRINUSE, or a port below 1024 without the right
+        raise StartupError(f"Cannot listen on PORT {port}: {exc.strerror or exc}. Set PORT to a free port.") from exc
+
+
+def check(settings: Settings) -> int:
+    """Verify the settings, that Slack and Cekura accept the credentials, and the database; 2 if any fails."""
+    from bot.cekura import CekuraClient
+    from bot.db import schema_status
+    from bot.deps import slack_client
+    from bot.errors import BotError, UpstreamError
+    from bot.startup import cekura_problem, quiet
+
+    failed = False
+
+    def report(service: str, line: str, ok: bool = True) -> None:
+        nonlocal failed
+        failed = failed or not ok
+        print(f"{service + ':':<9} {'ok' if ok else 'FAILED'} — {line}")
+
+    try:
+        auth = check_slack(slack_client(settings), settings.slack_api_url)
+        report("Slack", f"bot {auth.get('user')} in team {auth.get('team')}")
+    except StartupError as exc:
+        report("Slack", str(exc), ok=False)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
     try:
-        with CekuraClient(settings.cekura_base_url, key, max_attempts=2) as cekura:
+        with CekuraClient(settings.cekura_base_url, key, max_attempts=2) as cekura, quiet("bot.cekura"):
             count = len(cekura.list_dashboards())
-        print(f"Cekura: ok — {count} dashboards visible at {settings.cekura_base_url}")
+        report("Cekura", f"{count} dashboards visible at {settings.cekura_base_url}")
+    except UpstreamError as exc:  # "try again in a minute" is wrong when the URL itself is wrong
+        report("Cekura", cekura_problem(exc, settings.cekura_base_url) or str(exc), ok=False)
     except BotError as exc:
-        ok = False
-        print(f"Cekura: FAILED — {exc}")
-    return 0 if ok else 1
+        report("Cekura", str(exc), ok=False)
+    try:
+        with quiet("alembic"):
+            report("Database", schema_status(settings.database_url))
+    except StartupError as exc:
+        report("Database", str(exc), ok=False)
+    return EXIT_STATUS if failed else 0
 
 
 def render(settings: Settings, dashboard_id: int, out: Path, since: str | None, where: str | None) -> int:
     """Write a dashboard's charts as PNG files, without Slack."""
     from bot.deps import build_deps
-    from bot.errors import BotError
+    from bot.errors import BotError, UpstreamError
     from bot.query import parse_query
+    from bot.startup import cekura_problem
 
+    writable_folder(out, "--out")
     deps = build_deps(settings)
     try:
         text = " ".join(p for p in (f"since {since}" if since else "", f"where {where}" if where else "") if p)
         report = deps.service.dashboard_report(dashboard_id, parse_query(text, deps.clock()))
+    except UpstreamError as exc:
+        problem = cekura_problem(exc, settings.cekura_base_url)
+        if problem is not None:
+            raise StartupError(problem) from exc
+        print(f"cekura-bot: {exc}", file=sys.stderr)
+        return 1
     except BotError as exc:
         print(f"cekura-bot: {exc}", file=sys.stderr)
         return 1
     finally:
         deps.close()
-    out.mkdir(parents=True, exist_ok=True)
     print(f"{report.title} — {report.scope}")
     for widget in report.widgets:
         path = out / f"widget-{widget.view.widget_id}.png"
@@ -133,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser(
         "check",
-        help="verify settings and connectivity (Slack auth.test, one Cekura call)",
-        description="Check the settings, then that Slack (auth.test) and Cekura (one call) accept the credentials.",
+        help="verify settings and connectivity (Slack auth.test, one Cekura call, the database schema)",
+        description="Check the settings, the Slack and Cekura credentials, and the database schema.",
     )
     render_p = sub.add_parser(
         "render",
@@ -166,10 +204,27 @@ def main(argv: list[str] | None = None) -> int:
         help="let the demo approver (@carol) click Approve on each edit request the commands propose",
     )
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except StartupError as exc:
+        print(f"cekura-bot: {exc}", file=sys.stderr)
+        return EXIT_STATUS
+    except Exception as exc:  # not one of the known start-up failures: a bug, or something new
+        reference = new_reference()
+        log.critical("cekura-bot %s failed (reference %s)", args.command, reference, exc_info=exc)
+        print(
+            f"cekura-bot: {args.command} failed unexpectedly ({exc.__class__.__name__}); reference {reference}. "
+            "The log above has the details.",
+            file=sys.stderr,
+        )
+        return 1
 
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
+        writable_folder(args.out, "--out")
         return run_demo(args.out, args.text or ["dashboard 12"], approve=args.approve)
     settings = load_settings(args.command)
     from bot.logs import setup_logging

@@ -12,9 +12,12 @@ import os
 import sys
 import zoneinfo
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 Mode = Literal["serve", "check", "render", "demo"]
 
@@ -115,12 +118,27 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
+        _check_http_url(value, "https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
     @field_validator("cekura_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
+        _check_http_url(value, "https://api.cekura.ai")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # The message never repeats the value: a database URL may hold a password.
+        example = "e.g. sqlite:///data/cekura-bot.sqlite or postgresql+psycopg://user@host:5432/dbname"
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"not a database URL ({example})") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"the bot stores its data in SQLite or PostgreSQL, not {backend} ({example})")
+        return value
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -139,6 +157,16 @@ class Settings(BaseSettings):
             for name in REQUIRED[mode]
             if getattr(self, name) is None
         ]
+
+
+def _check_http_url(value: str, example: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError:
+        raise ValueError(f"has an invalid port (e.g. {example})") from None
 
 
 class SettingsError(Exception):

@@ -4,8 +4,7 @@ SQLite by default (a file under ./data/), PostgreSQL through DATABASE_URL. Every
 by a migration in `bot/migrations/versions/`, never by `create_all`, so an upgrade of a running
 installation goes through the same steps as a fresh one.
 
-    engine = make_engine(settings.database_url)
-    migrate(engine)
+    engine = open_database(settings.database_url)   # make_engine + migrate, failures as StartupError
     with session_scope(engine) as session: ...
 """
 
@@ -19,9 +18,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from bot.startup import StartupError, database_errors, newer_schema, shown_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -87,6 +89,40 @@ def _log_revision(engine: Engine) -> None:
     """One INFO line an operator can check against the release (alembic's own lines are at WARNING)."""
     with engine.connect() as conn:
         log.info("database schema at revision %s", MigrationContext.configure(conn).get_current_revision())
+
+
+def open_database(url: str) -> Engine:
+    """An engine on `url` with the schema migrated; known failures (bad URL, corrupt file, unreachable
+    server, a newer schema) leave as a StartupError that names DATABASE_URL and the fix."""
+    with database_errors(url):
+        engine = make_engine(url)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+    return engine
+
+
+def schema_status(url: str) -> str:
+    """Where the schema at `url` stands, without changing it (for `cekura-bot check`)."""
+    with database_errors(url):
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        finally:
+            engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise StartupError(newer_schema(url, current))
+    if current is None:
+        return f"{shown_url(url)} is empty; `serve` creates the tables"
+    if current != head:
+        return f"{shown_url(url)} at {current}; `serve` migrates it to {head}"
+    return f"{shown_url(url)}, schema up to date ({head})"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -27,7 +27,7 @@ from bot.access import ChannelAccess
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
-from bot.db import make_engine, migrate, session_factory
+from bot.db import open_database, session_factory
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
@@ -119,6 +119,9 @@ def build_deps(
     slack: WebClient | None = None,
 ) -> Deps:
     """Build the clients and pools for `settings` (render_workers=0 renders in-thread, for tests)."""
+    # Migrations run at every start: they are idempotent, and a new version's tables appear by themselves.
+    # First, so a database that cannot be opened stops the start before any pool or client exists.
+    engine = open_database(settings.database_url)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
     cekura = cekura or CekuraClient(settings.cekura_base_url, key)
     slack = slack or slack_client(settings)
@@ -129,9 +132,6 @@ def build_deps(
     renderer = RenderPool(render_workers)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
     poster = SlackPoster(slack, io)
-    # Migrations run at every start: they are idempotent, and a new version's tables appear by themselves.
-    engine = make_engine(settings.database_url)
-    migrate(engine)
     db = session_factory(engine)
     edits = EditStore(db, clock)
 

@@ -48,7 +48,18 @@ def is_relative(value: object) -> bool:
     return isinstance(value, str) and RELATIVE.match(value) is not None
 
 
+# Where a relative date further back than `datetime` can count lands: every range check refuses it.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def _minus(moment: datetime, amount: int, unit: str) -> datetime:
+    try:
+        return _subtract(moment, amount, unit)
+    except (OverflowError, ValueError):  # `now-999999d`: before year 1
+        return EARLIEST
+
+
+def _subtract(moment: datetime, amount: int, unit: str) -> datetime:
     if unit in ("M", "y"):
         months = amount * (12 if unit == "y" else 1)
         year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
@@ -67,9 +78,9 @@ def parse_iso(value: str) -> datetime | None:
     """An ISO-8601 date or date-time as an aware UTC datetime, or None when it is not one."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: `9999-12-31T23:00-05:00` is past year 9999 in UTC
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def resolve(value: object, now: datetime, *, upper: bool = False) -> datetime | None:

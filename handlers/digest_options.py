@@ -15,10 +15,11 @@ from datetime import datetime
 
 from bot import filters
 from bot.digests.schedule import KINDS, Schedule, take_schedule
-from bot.digests.store import UNSET, _Unset
+from bot.digests.store import UNSET, _Unset, check_schedule
 from bot.digests.zones import parse_zone
 from bot.errors import UserError
 from bot.query import FILTER_HELP, RANGE_WORDS, parse_range
+from handlers.router import is_number
 
 ADD_USAGE = (
     "/cekura digest add dashboard <id> daily 09:00 | weekdays 09:00 | weekly mon 09:00 | hourly | "
@@ -69,10 +70,12 @@ def parse_options(text: str, now: datetime, *, usage: str = ADD_USAGE) -> Digest
     while rest:
         word = rest.split(None, 1)[0]
         lowered, after = word.lower(), rest[len(word) :]
-        if lowered in _DASHBOARD_WORDS or (lowered.lstrip("#").isdigit() and "dashboard_id" not in found):
+        if lowered in _DASHBOARD_WORDS or (is_number(lowered.lstrip("#")) and "dashboard_id" not in found):
             found["dashboard_id"], rest = _dashboard(word, after, usage)
         elif lowered in KINDS or lowered == "weekday":
-            found["schedule"], rest = take_schedule(rest)
+            schedule, rest = take_schedule(rest)
+            check_schedule(schedule)  # too long for its column: refused in the ack, not after it
+            found["schedule"] = schedule
         elif lowered in RANGE_WORDS:
             found["since"], rest = _since(word, after, now, usage)
         elif lowered == "where":
@@ -100,7 +103,7 @@ def _dashboard(word: str, after: str, usage: str) -> tuple[int, str]:
         parts = after.split(None, 1)
         word, after = (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
     ident = word.lstrip("#")
-    if not ident.isdigit() or not 0 < int(ident) < 10**12:
+    if not is_number(ident) or len(ident) > 12 or int(ident) == 0:
         raise UserError(f'"{word}" is not a dashboard id: ids are whole numbers, e.g. 12.', usage=usage)
     return int(ident), after
 

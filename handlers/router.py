@@ -7,6 +7,7 @@ Each feature contributes a list of `Subcommand`s; the router tries the longest w
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 COMMAND = "/cekura"
+# Marks some clients insert around pasted or right-to-left text: invisible, and never meant as input.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# Control characters other than tab and newline: PostgreSQL refuses NUL in text, and none can be typed.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Router:
 
     def match(self, text: str) -> Match:
         """The matching sub-command, or a UserError that says what was wrong and shows the usage."""
+        text = clean_text(text)
         tokens = text.split()
         lowered = [t.lower() for t in tokens]
         for words, command in self._names:
@@ -116,12 +122,31 @@ def _after_words(text: str, count: int) -> str:
     return rest.strip()
 
 
+def clean_text(text: str) -> str:
+    """`text` without invisible direction marks; a UserError if it holds a control character."""
+    text = _INVISIBLE.sub("", text)
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise UserError(
+            f"Your command contains an invisible control character (U+{ord(bad.group()):04X}) at position "
+            f"{bad.start() + 1}. "
+            "Retype the command (pasting it from elsewhere can bring these along).",
+            usage=f"{COMMAND} help",
+        )
+    return text
+
+
+def is_number(word: str) -> bool:
+    """True for whole numbers in ASCII digits: `²` passes `str.isdigit` but `int()` refuses it."""
+    return word.isascii() and word.isdigit()
+
+
 def parse_id(args: str, kind: str, usage: str) -> tuple[int, str]:
     """The leading numeric id of `args` and the rest; a clear UserError otherwise."""
     parts = args.split(None, 1)
     if not parts:
         raise UserError(f"Which {kind}? Give its number, e.g. `{usage}`.", usage=usage)
     word = parts[0].lstrip("#")
-    if not word.isdigit() or int(word) <= 0 or len(word) > 12:
+    if not is_number(word) or len(word) > 12 or int(word) <= 0:
         raise UserError(f'"{parts[0]}" is not a {kind} id: ids are whole numbers, e.g. 12.', usage=usage)
     return int(word), parts[1] if len(parts) > 1 else ""

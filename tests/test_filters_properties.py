@@ -4,15 +4,16 @@ and no input makes `parse` raise anything but FilterSyntaxError."""
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.errors import FilterSyntaxError
+from bot.errors import FilterSyntaxError, UserError
 from bot.filters import parse, to_text
 from bot.filters.fields import FIELDS, TEXT_OPS, Field, lookup
+from bot.query import DataQuery, parse_query
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -136,6 +137,10 @@ VOCABULARY = [
         "\n",
         "9" * 5000,
     ],
+    # issue 8: digits int() refuses, dates before year 1 or after 9999, control and direction characters
+    *["²", "¹²", "１２", "١٢", "now-999999d", "now-999999y", "today-999999M", "9999-12-31T23:00:00-05:00"],
+    *["0001-01-01T00:00:00+05:00", "99999-01-01", "1e308", "-1e308", "\x00", '"a\x00b"', "\x1b", "\u200f"],
+    *["\u202e", "\ufeff", "timestamp >= now-999999d", "timestamp < today-999999y"],
 ]
 # Whole conditions among the stray words, so that a fair share of the soup parses.
 soup = st.lists(st.sampled_from(VOCABULARY) | leaf_texts, max_size=12).flatmap(
@@ -164,3 +169,18 @@ def test_parse_on_any_text_returns_a_filter_or_a_syntax_error(text: str) -> None
 @given(soup)
 def test_parse_on_token_soup_returns_a_filter_or_a_syntax_error(text: str) -> None:
     parses_or_refuses(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["", "since 7d ", "last 999999d ", "since ²d ", "since 1e308d "]),
+    soup,
+)
+def test_a_data_query_on_token_soup_is_a_query_or_a_user_error(range_text: str, where: str) -> None:
+    # parse_query also resolves the filter's time bound: `now-999999y` lies before year 1.
+    try:
+        query = parse_query(f"{range_text}where {where}", datetime.now(UTC))
+    except UserError as exc:
+        assert str(exc)
+        return
+    assert isinstance(query, DataQuery)

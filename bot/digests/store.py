@@ -27,6 +27,9 @@ from bot.reldate import parse_duration, span
 
 Clock = Callable[[], datetime]
 MAX_PERIOD = timedelta(days=30)  # the longest period a digest reports on when `since` is not set
+# Column sizes of `digest_subscriptions`: PostgreSQL refuses longer values instead of cutting them.
+SCHEDULE_MAX = 200
+WHERE_MAX = 3000  # a Text column, but a digest's conditions are shown in Slack blocks (3000 chars each)
 
 
 class DigestNotFound(UserError):
@@ -103,12 +106,36 @@ def _snapshot(row: DigestSubscription) -> Subscription:
 
 
 def check_since(text: str) -> str:
-    """`since` text as stored (`24h`, `7d`, `2 weeks`); raises UserError when it is no duration."""
+    """`since` text as stored (`24h`, `7d`, `2 weeks`); raises UserError when it is no duration or over 30 days."""
     try:
-        parse_duration(text)
+        amount, unit = parse_duration(text)
     except ValueError:
         raise UserError(f"`since {text}` is not a duration — use e.g. `since 24h`, `since 7d`.") from None
+    now = datetime.now(UTC)
+    if unit in ("M", "y") or span(amount, unit, now) > MAX_PERIOD:
+        raise UserError(f"`since {text.strip()}` is too far back: a digest covers at most 30 days, e.g. `since 30d`.")
     return text.strip()
+
+
+def check_schedule(schedule: Schedule) -> str:
+    """The schedule's text as stored; a UserError when it does not fit its column."""
+    if len(schedule.text) > SCHEDULE_MAX:
+        raise UserError(
+            f"That schedule is {len(schedule.text)} characters long; at most {SCHEDULE_MAX} can be stored. "
+            'Write the cron expression with ranges, e.g. `cron "0 9 * * 1-5"`.'
+        )
+    return schedule.text
+
+
+def check_where(text: str | None) -> str | None:
+    """A digest's `where` text as stored; a UserError for NUL characters or an over-long filter."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        raise UserError("The `where` conditions contain a NUL character, which cannot be stored; retype them.")
+    if len(text) > WHERE_MAX:
+        raise UserError(f"The `where` conditions are {len(text)} characters long; at most {WHERE_MAX} can be stored.")
+    return text
 
 
 class DigestStore:
@@ -136,10 +163,10 @@ class DigestStore:
         row = DigestSubscription(
             channel=channel,
             dashboard_id=dashboard_id,
-            schedule=schedule.text,
+            schedule=check_schedule(schedule),
             tz=parse_zone(tz),
             since=None if since is None else check_since(since),
-            where_text=where_text,
+            where_text=check_where(where_text),
             skip_if_empty=skip_if_empty,
             only_if_changed=only_if_changed,
             owner=owner,
@@ -203,10 +230,10 @@ class DigestStore:
         """Edit the given fields (None clears `since`/`where_text`); the rest stay as they are."""
         changes: dict[str, object] = {
             "dashboard_id": dashboard_id,
-            "schedule": schedule.text if isinstance(schedule, Schedule) else schedule,
+            "schedule": check_schedule(schedule) if isinstance(schedule, Schedule) else schedule,
             "tz": parse_zone(tz) if isinstance(tz, str) else tz,
             "since": check_since(since) if isinstance(since, str) else since,
-            "where_text": where_text,
+            "where_text": check_where(where_text) if isinstance(where_text, str) else where_text,
             "skip_if_empty": skip_if_empty,
             "only_if_changed": only_if_changed,
         }
@@ -227,7 +254,8 @@ class DigestStore:
             if count is None:
                 return 0
             if count >= max_failures:
-                reason = f"{count} deliveries in a row failed; the last error: {error}"
+                # The error may echo user text; PostgreSQL refuses NUL in a text column.
+                reason = f"{count} deliveries in a row failed; the last error: {error}".replace("\x00", "")
                 session.execute(
                     update(table)
                     .where(table.id == subscription_id, table.paused.is_(False))

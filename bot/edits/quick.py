@@ -128,7 +128,7 @@ def _value(field: str, word: str, raw: str, usage: str) -> Any:
     if blank and field in ("metric", "project"):
         return None
     number = raw.strip().lstrip("#")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):  # `²` passes isdigit() alone, and int() refuses it
         raise UserError(f"`{word}` takes a number (an id), not `{raw}`.", usage)
     return int(number)
 

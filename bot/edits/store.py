@@ -252,6 +252,8 @@ class EditStore:
     ) -> Outcome:
         """The compare-and-set at the heart of every transition, with its audit row."""
         rid = _normal_id(request_id)
+        # Reasons and results are free text (a user's, or an error echoing one): PostgreSQL refuses NUL in text.
+        values = {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in values.items()}
         statement = (
             update(Row)
             .where(Row.id == rid, Row.state == expected.value, *guards)
