@@ -62,7 +62,10 @@ def render_bar(chart: BarChart) -> bytes:
     x = date_nums([wall_start(start, chart.period, zone) for start, _ in buckets])
     widths = [bucket_days(start, chart.period) for start, _ in buckets]
     last = len(buckets) - 1
-    partial = {i for i, cut in ((0, chart.partial[0]), (last, chart.partial[1])) if cut}
+    notes = {0: PART} if chart.partial[0] else {}
+    if chart.partial[1]:
+        notes[last] = SO_FAR  # one bucket cut at both ends is still running: "so far" says more
+    partial = set(notes)
 
     frame = new_frame(chart)
     ax = frame.fig.add_subplot()
@@ -86,7 +89,7 @@ def render_bar(chart: BarChart) -> bytes:
             ax.add_collection(bars)
     values = [float(v) for _, v in buckets if v is not None and is_finite(v)]
     ax.update_datalim([(x[0], 0.0), (x[-1], max(values)), (x[-1], min(min(values), 0.0))])
-    _value_labels(ax, buckets, chart.unit, x, partial)
+    _value_labels(ax, buckets, chart.unit, x, notes)
     pad = widths[0] * 0.6, widths[-1] * 0.6
     ax.set_xlim(x[0] - pad[0], x[-1] + pad[1])
     ax.margins(y=0.14)
@@ -98,7 +101,7 @@ def render_bar(chart: BarChart) -> bytes:
 
 
 def _value_labels(
-    ax: Axes, buckets: list[tuple[datetime, float | None]], unit: Unit, x: np.ndarray, partial: set[int]
+    ax: Axes, buckets: list[tuple[datetime, float | None]], unit: Unit, x: np.ndarray, notes: dict[int, str]
 ) -> None:
     """Each value above its bar when few enough fit; else only a legend explaining the hatching."""
     drawn = [(i, float(v)) for i, (_, v) in enumerate(buckets) if v is not None and is_finite(v)]
@@ -106,7 +109,7 @@ def _value_labels(
     if labelled:
         prop = font(VALUE_PT)
         for i, value in drawn:
-            note = (SO_FAR if i == len(buckets) - 1 else PART) if i in partial else ""
+            note = notes.get(i, "")
             text = short_number(value, unit) + (f"\n{note}" if note else "")
             ax.annotate(
                 text,
@@ -116,10 +119,10 @@ def _value_labels(
                 ha="center",
                 va="bottom" if value >= 0 else "top",
                 fontproperties=prop,
-                color=INK if i not in partial else MUTED,
+                color=MUTED if note else INK,
                 linespacing=1.1,
             )
-    if partial and not labelled:
+    if notes and not labelled:
         key = Patch(facecolor=_PALE, edgecolor=ACCENT, hatch="///", linewidth=1.2, label="partial period")
         # Above the plot, right of the axis label: inside it could hide a bar.
         legend = ax.legend(

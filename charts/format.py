@@ -113,6 +113,18 @@ def short_number(value: float | None, unit: Unit = "") -> str:
     return f"-{text}" if negative else text
 
 
+def share(part: float, total: float) -> str:
+    """`part` as a share of `total`, one style everywhere: '46 %', '5 %', '0.4 %', '<0.1 %'."""
+    if total <= 0 or not math.isfinite(part / total):
+        return MISSING
+    percent = 100 * part / total
+    if 0 < percent < 0.1:
+        return "<0.1 %"
+    if percent < 0.95 or 99 < percent < 100:
+        return f"{_trim(f'{percent:.1f}')} %"  # whole numbers would say 0 % or 100 % of something real
+    return f"{round(percent)} %"
+
+
 def _decimals(values: Sequence[float]) -> int:
     """The fewest decimals (up to 6) that write every value exactly."""
     for digits in range(7):
