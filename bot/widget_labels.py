@@ -1,8 +1,8 @@
 """Cekura's raw names in words a person reads: fields, measures, category labels, their units and colours.
 
-    measure_name("avg", "duration")            → "Average duration"
-    category_label("customer_ended_call", "call_ended_reason")  → "Customer ended call"
-    category_label("true", "success")          → "Succeeded"
+measure_name("avg", "duration")            → "Average duration"
+category_label("customer_ended_call", "call_ended_reason")  → "Customer ended call"
+category_label("true", "success")          → "Succeeded"
 """
 
 from __future__ import annotations

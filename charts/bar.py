@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from charts.buckets import as_utc
@@ -37,6 +38,7 @@ from charts.timeaxis import bar_locator, date_nums, is_finite, time_axis, wall_s
 
 # Value labels above the bars only while they have room to stay readable.
 MAX_VALUE_LABELS = 14
+Polygon = tuple[tuple[float, float], ...]
 SO_FAR = "so far"  # the last bucket: its period is still running
 PART = "partial"  # the first bucket: the range starts inside it
 _PALE = "#A9CBE3"  # the accent blue at ~35 %, opaque (hatching over alpha would show the grid)
@@ -54,10 +56,18 @@ def bucket_days(start: datetime, period: Period) -> float:
 
 
 def render_bar(chart: BarChart) -> bytes:
-    """PNG bytes of a bar chart; no drawable value → the 'no data' image."""
+    """PNG bytes of a bar chart; with nothing to draw it is the 'no data' image."""
+    fig = draw_bar(chart)
+    if fig is None:
+        return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
+    return to_png(fig)
+
+
+def draw_bar(chart: BarChart) -> Figure | None:
+    """The drawn-up figure of a bar chart (not yet rendered), None when no value can be drawn."""
     buckets = sorted(((as_utc(moment), value) for moment, value in chart.buckets), key=lambda b: b[0])
     if not any(is_finite(v) for _, v in buckets):
-        return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
+        return None
     zone = get_zone(chart.tz)
     x = date_nums([wall_start(start, chart.period, zone) for start, _ in buckets])
     widths = [bucket_days(start, chart.period) for start, _ in buckets]
@@ -72,7 +82,8 @@ def render_bar(chart: BarChart) -> bytes:
     style_axes(ax)
     ax.tick_params(axis="x", length=0, pad=8)
     fill = 0.72 if len(buckets) <= 60 else 0.86
-    full, cut = [], []
+    full: list[Polygon] = []
+    cut: list[Polygon] = []
     for i, (_, value) in enumerate(buckets):
         if value is None or not is_finite(value):
             continue
@@ -97,7 +108,7 @@ def render_bar(chart: BarChart) -> bytes:
     time_axis(ax, bar_locator(chart.period, len(buckets), zone), zone, TICK_PT)
     bottom = 20 + 2 * line_px(TICK_PT)  # tick labels and the date offset line under them
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=bottom)
-    return to_png(frame.fig)
+    return frame.fig
 
 
 def _value_labels(

@@ -21,7 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from charts.fonts import font, safe_text
+from charts.fonts import font as font
+from charts.fonts import safe_text as safe_text
 from charts.format import axis_formatter, axis_locator
 from charts.spec import Common, Unit
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -70,21 +71,27 @@ def bucket_stats(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     order = np.argsort(index, kind="stable")
     sorted_index, sorted_y = index[order], y[order]
     bounds = np.flatnonzero(np.diff(sorted_index)) + 1
-    for chunk_index, chunk in zip(
-        np.split(sorted_index, bounds), np.split(sorted_y, bounds), strict=True
-    ):
+    for chunk_index, chunk in zip(np.split(sorted_index, bounds), np.split(sorted_y, bounds), strict=True):
         at = int(chunk_index[0])
         median[at], low[at], high[at] = np.percentile(chunk, (50, 10, 90))
     return centres, median, low, high, name
 
 
 def render_line(chart: LineChart) -> bytes:
-    """PNG bytes of a line chart; with no plottable point it is the 'no data' image."""
+    """PNG bytes of a line chart; with nothing to draw it is the 'no data' image."""
+    fig = draw_line(chart)
+    if fig is None:
+        return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
+    return to_png(fig)
+
+
+def draw_line(chart: LineChart) -> Figure | None:
+    """The drawn-up figure of a line chart (not yet rendered), None when no value can be drawn."""
     points = sorted(((as_utc(moment), _value(value)) for moment, value in chart.points), key=lambda p: p[0])
     y = np.array([value for _, value in points], dtype=float)
     finite = np.isfinite(y)
     if not finite.any():
-        return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
+        return None
     x = date_nums([moment for moment, _ in points])
 
     frame = new_frame(chart)
@@ -105,7 +112,7 @@ def render_line(chart: LineChart) -> bytes:
     if span_days(x[finite]) == 0:
         ax.set_xlim(x[finite][0] - 1 / 24, x[finite][0] + 1 / 24)  # one moment: an hour either side, not years
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=_BOTTOM_PX)
-    return to_png(fig)
+    return fig
 
 
 def _with_missing(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
