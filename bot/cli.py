@@ -1,4 +1,4 @@
-"""`cekura-bot serve | check | render | demo`: the command-line entry points."""
+"""`cekura-bot serve | check | render | demo | gallery`: the command-line entry points."""
 
 from __future__ import annotations
 
@@ -130,8 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     demo_p = sub.add_parser("demo", help="run /cekura dashboard on the built-in sandboxes; no accounts needed")
     demo_p.add_argument("--out", type=Path, default=Path("demo-out"))
     demo_p.add_argument("--text", default="dashboard 12", help="what to type after /cekura")
+    gallery_p = sub.add_parser("gallery", help="render every chart kind and edge case as PNGs, plus a contact sheet")
+    gallery_p.add_argument("--out", type=Path, default=Path("gallery-out"))
     args = parser.parse_args(argv)
 
+    if args.command == "gallery":
+        from bot.gallery import write_gallery
+
+        return 0 if write_gallery(args.out) else 1
     if args.command == "demo":
         from bot.demo import run_demo
 

@@ -105,7 +105,7 @@ def draw_bar(chart: BarChart) -> Figure | None:
     ax.set_xlim(x[0] - pad[0], x[-1] + pad[1])
     ax.margins(y=0.14)
     ax.autoscale_view(scalex=False)
-    time_axis(ax, bar_locator(chart.period, len(buckets), zone), zone, TICK_PT)
+    time_axis(ax, bar_locator(chart.period, len(buckets), zone), zone, TICK_PT, chart.period)
     bottom = 20 + 2 * line_px(TICK_PT)  # tick labels and the date offset line under them
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=bottom)
     return frame.fig

@@ -9,6 +9,7 @@ replaced by a visible '�' before drawing, because matplotlib would otherwise d
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,8 @@ FALLBACKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Symbola", ("Symbola_hint.ttf", "Symbola.ttf")),
     ("Noto Emoji", ("NotoEmoji-Regular.ttf",)),
 )
+# The emoji font has no bold face; matplotlib logs that it uses the regular one, which is what we want.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 PLACEHOLDER = "\ufffd"  # '�': says "a character was here" where a box would look like a rendering bug
 
 

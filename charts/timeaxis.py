@@ -14,6 +14,7 @@ from matplotlib.dates import (
     DAILY,
     AutoDateLocator,
     ConciseDateFormatter,
+    DateFormatter,
     DateLocator,
     HourLocator,
     MonthLocator,
@@ -79,8 +80,16 @@ def line_locator(zone: tzinfo) -> DateLocator:
     return locator
 
 
-def time_axis(ax: Axes, locator: DateLocator, zone: tzinfo, tick_pt: float) -> None:
-    """Put `locator`'s ticks on the x axis, labelled concisely ("06:00", "Nov 3", "Dec") in `zone`."""
+def time_axis(ax: Axes, locator: DateLocator, zone: tzinfo, tick_pt: float, period: Period | None = None) -> None:
+    """Put `locator`'s ticks on the x axis, labelled in `zone`: concisely ("06:00", "Nov 3") for
+    hours and continuous time; by the bucket's own name ("Nov 3", "Nov 2026") for days, weeks, months.
+    """
+    if period in ("day", "week", "month"):
+        # ConciseDateFormatter names a lone midnight tick "00:00"; a bucket is named by its date.
+        fmt = "%b %Y" if period == "month" else f"%b {_DAY}"
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(DateFormatter(fmt, tz=zone))  # type: ignore[no-untyped-call]
+        return
     formatter = ConciseDateFormatter(  # type: ignore[no-untyped-call]
         locator,
         tz=zone,
