@@ -66,7 +66,8 @@ def _bars(period: str, span: str, rng: random.Random) -> list[dict[str, Any]]:
 
 def _calls(count: int, span: str, rng: random.Random, *, nulls: bool = True) -> list[dict[str, Any]]:
     """One point per call (latency in ms), with night gaps and unmeasured (null) calls."""
-    rows, start = [], NOW - RANGES[span]
+    rows: list[dict[str, Any]] = []
+    start = NOW - RANGES[span]
     seconds = RANGES[span].total_seconds()
     while len(rows) < count:
         moment = start + timedelta(seconds=rng.random() * seconds)

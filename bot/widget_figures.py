@@ -39,13 +39,15 @@ def bar_figure(
     """The range's figure (total, average, extreme), the last complete bucket, and the running one."""
     last = len(buckets) - 1
     cut = {i for i, flag in ((0, partial[0]), (last, partial[1])) if flag}
-    complete = [v for i, (_, v) in enumerate(buckets) if i not in cut and v is not None]
+    complete = [v for i, (_, v) in enumerate(buckets) if i not in cut]
     parts = []
     words = {"count": "total", "sum": "total", "avg": "avg", "min": "lowest", "max": "highest"}
     if aggregation in words and overall is not None:
         parts.append(f"{words[aggregation]} {human_number(overall, unit)}")
     if complete:
-        parts.append(f"{LAST_FULL[period]} {human_number(complete[-1], unit)}")
+        # The last complete bucket, even when it had no calls: an older one would pass for it.
+        latest = complete[-1]
+        parts.append(f"{LAST_FULL[period]} {'no calls' if latest is None else human_number(latest, unit)}")
     running = buckets[last][1] if buckets and partial[1] else None
     if running is not None:
         parts.append(f"{SO_FAR[period]} {human_number(running, unit)}")

@@ -53,7 +53,9 @@ def break_gaps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     usual = float(np.median(steps))
     if usual <= 0:
         return x, y
-    regular = np.mean(np.isclose(steps, usual, rtol=0.01)) >= 0.8
+    multiples = steps / usual
+    # Regular: the steps are whole multiples of the usual one (a missing hour is a step of 2).
+    regular = np.mean(np.abs(multiples - np.round(multiples)) <= 0.01) >= 0.9
     limit = 1.5 * usual if regular else max(5 * usual, span_days(x) / 12)
     jumps = np.flatnonzero(steps > limit) + 1
     return np.insert(x, jumps, np.nan), np.insert(y, jumps, np.nan)
