@@ -10,6 +10,11 @@ RUN pip install --no-cache-dir --upgrade pip \
  && pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
+# Chart fonts beyond matplotlib's DejaVu: CJK, and emoji in outline (Agg cannot draw the colour
+# bitmaps of Noto Color Emoji, so Symbola it is). No glyph may be missing from a chart.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-symbola \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 cekura
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
