@@ -15,6 +15,7 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import psutil
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -220,3 +221,27 @@ def test_spent_figures_do_not_pile_up_memory() -> None:
         gc.enable()
     assert len(renderers) <= 3  # this thread's reusable ones
     assert grown < 30_000_000
+
+
+def test_the_stamp_reads_at_slacks_480_px_preview() -> None:
+    # Capital height of the stamp font, measured in ink, scaled to a 480 px wide preview: ≥ 9 px.
+    from charts.common import STAMP_PT
+
+    fig = Figure(figsize=(2, 1), dpi=100, facecolor="white")
+    fig.text(0.1, 0.2, "H", fontproperties=font(STAMP_PT))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ink = (np.asarray(canvas.buffer_rgba())[:, :, 0] < 128).any(axis=1)
+    cap_px = int(ink.sum())
+    width, _ = png_size(render(bar_chart()))
+    assert cap_px * 480 / width >= 9
+
+
+@pytest.mark.parametrize("chart", EXAMPLES, ids=lambda c: type(c).__name__)
+def test_charts_are_opaque_white_for_dark_mode_clients(chart: Chart) -> None:
+    png = render(chart)
+    assert png[25] == 2  # IHDR colour type 2: RGB, no alpha channel to show the dark theme through
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB")
+        corners = [rgb.getpixel((x, y)) for x in (0, rgb.width - 1) for y in (0, rgb.height - 1)]
+    assert corners == [(255, 255, 255)] * 4
