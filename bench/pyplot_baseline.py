@@ -19,9 +19,8 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from charts.bar import bucket_labels  # noqa: E402
 from charts.common import safe_text, zone  # noqa: E402
-from charts.format import axis_formatter, human_number  # noqa: E402
+from charts.format import axis_formatter, human_number, short_number  # noqa: E402
 from charts.pie import fold_slices  # noqa: E402
 from charts.spec import BarChart, Chart, EmptyChart, LineChart, PieChart, StatCard  # noqa: E402
 from charts.stat import stat_label, stat_value  # noqa: E402
@@ -57,12 +56,18 @@ def _bar(chart: BarChart) -> bytes:
     fig = plt.figure(figsize=(12.8, 6.4), dpi=100)
     ax = fig.add_subplot()
     buckets = sorted(chart.buckets, key=lambda b: b[0])
-    drawn = [(i, v) for i, (_, v) in enumerate(buckets) if v is not None]
-    bars = ax.bar([i for i, _ in drawn], [v for _, v in drawn])
+    drawn = [(t, v) for t, v in buckets if v is not None]
+    width = {"hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0}[chart.period] * 0.72
+    bars = ax.bar([t for t, _ in drawn], [v for _, v in drawn], width=width)  # type: ignore[arg-type]
+    cut = [i for i, flag in ((0, chart.partial[0]), (len(drawn) - 1, chart.partial[1])) if flag and drawn]
+    for i in cut:
+        bars[i].set_hatch("///")
+        bars[i].set_alpha(0.4)
     if len(drawn) <= 14:
-        ax.bar_label(bars, labels=[human_number(v, chart.unit) for _, v in drawn], fontsize=14)
-    labels = bucket_labels([t for t, _ in buckets], chart.period, chart.tz)
-    ax.set_xticks([i for i, _ in labels], [text for _, text in labels])
+        ax.bar_label(bars, labels=[short_number(v, chart.unit) for _, v in drawn], fontsize=16)
+    locator = AutoDateLocator(tz=zone(chart.tz))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=zone(chart.tz)))  # type: ignore[no-untyped-call]
     ax.yaxis.set_major_formatter(axis_formatter(chart.unit))
     ax.set_ylabel(safe_text(chart.y_label), fontsize=16)
     ax.tick_params(labelsize=16)

@@ -1,4 +1,4 @@
-"""`cekura-bot serve | check | render | demo`: the command-line entry points."""
+"""`cekura-bot serve | check | render | demo | gallery`: the command-line entry points."""
 
 from __future__ import annotations
 
@@ -203,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="let the demo approver (@carol) click Approve on each edit request the commands propose",
     )
+    gallery_p = sub.add_parser(
+        "gallery",
+        help="render every chart kind and edge case as PNGs, plus a contact sheet",
+        description="Draw every chart kind, period, range and edge case, plus a contact sheet at Slack's preview size.",
+    )
+    gallery_p.add_argument("--out", type=Path, default=Path("gallery-out"), help="folder to write the PNGs to")
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -221,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "gallery":
+        from bot.gallery import write_gallery
+
+        return 0 if write_gallery(args.out) else 1
     if args.command == "demo":
         from bot.demo import run_demo
 

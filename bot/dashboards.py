@@ -21,7 +21,7 @@ from bot.errors import BotError, new_reference
 from bot.plan import FetchGroup, WidgetPlan, group_plans, plan_widgets, scope_words
 from bot.query import DataQuery
 from bot.render_pool import RenderPool
-from bot.widget_charts import WidgetView, to_view
+from bot.widget_charts import WidgetView, data_window, to_view
 
 log = logging.getLogger(__name__)
 OnPng = Callable[[WidgetView, bytes], None]
@@ -108,7 +108,8 @@ class DashboardService:
             if plan.widget.id not in data:
                 continue
             try:
-                views.append(to_view(plan.widget, data[plan.widget.id], stamp=plan.stamp, tz=tz))
+                window = data_window(plan.filters, now)
+                views.append(to_view(plan.widget, data[plan.widget.id], stamp=plan.stamp, tz=tz, window=window))
             except Exception:
                 failures.append((plan.widget.title, self._unexpected("reading its data", plan.widget)))
         rendered: list[RenderedWidget] = []

@@ -1,8 +1,9 @@
-"""From Cekura's widget data to a chart spec and a one-line key figure.
+"""From Cekura's widget data to a chart spec, a key figure and a one-sentence description.
 
 Cekura's `data` shapes (cekura-api.md §4): line `[{id, timestamp, value}]`, bar
 `[{time_interval, value, sample_count}]`, pie `[{label, value, percentage}]`, stat `{…}`. Entries
-that cannot be read are skipped rather than failing the whole widget.
+that cannot be read are skipped rather than failing the whole widget. Units come from the field:
+durations in seconds, latencies (milliseconds at Cekura) turned into seconds, counts as calls.
 """
 
 from __future__ import annotations
@@ -12,26 +13,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from bot.cekura_models import Widget, WidgetData
-from bot.reldate import parse_iso
-from charts.format import human_number
-from charts.spec import BarChart, Chart, EmptyChart, LineChart, Period, PieChart, StatCard, Unit
+from bot import filters
+from bot.cekura_models import FilterJSON, Widget, WidgetData
+from bot.reldate import parse_iso, resolve
+from bot.widget_figures import bar_figure, line_figure, overall_value, pie_figure, stat_figure
+from bot.widget_labels import MS_TO_S, category_label, category_tone, field_words, is_milliseconds, measure_name
+from charts.buckets import fill_buckets, partial_ends
+from charts.spec import BarChart, Chart, EmptyChart, LineChart, Period, PieChart, StatCard, Tone, Unit
 
-STAT_UNITS: dict[str, Unit] = {"success_rate": "percent", "avg_duration": "seconds", "p95_latency": "seconds"}
-# Cekura reports latency in milliseconds; shown as durations ("850 ms", "1.2 s") it must be in seconds.
-STAT_SCALE = {"p95_latency": 0.001}
+STAT_UNITS: dict[str, Unit] = {
+    "total_calls": "calls",
+    "success_rate": "percent",
+    "avg_duration": "seconds",
+    "p95_latency": "seconds",
+}
+STAT_SCALE = {"p95_latency": MS_TO_S}
 PERIODS = ("hour", "day", "week", "month")
 TOTALLING = ("count", "sum")
+NO_DATA = "no data in this range"
+_KIND_WORDS = {"line": "Line chart", "bar": "Bar chart", "pie": "Donut chart", "stat": "Key figures"}
 
 
 @dataclass(frozen=True)
 class WidgetView:
-    """What the message shows for one widget: its chart and its key figure."""
+    """What the message shows for one widget: its chart, its key figure and a sentence for alt text."""
 
     widget_id: int
     title: str
     chart: Chart
     key_figure: str
+    description: str = ""
+    is_empty: bool = False
 
 
 def _number(value: Any) -> float | None:
@@ -48,22 +60,49 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _scaled(key: str, value: float | None) -> float | None:
-    return None if value is None else value * STAT_SCALE.get(key, 1.0)
-
-
 def _time(value: Any) -> datetime | None:
     return parse_iso(value) if isinstance(value, str) else None
 
 
+def data_window(node: FilterJSON | None, now: datetime) -> tuple[datetime, datetime] | None:
+    """The time range a filter asks for: its latest lower bound to its earliest upper bound (else now)."""
+    leaves, _ = filters.split_time_range(node)
+    lows = [m for leaf in leaves if leaf.get("op") in ("gt", "gte") and (m := resolve(leaf.get("value"), now))]
+    highs = [
+        m for leaf in leaves if leaf.get("op") in ("lt", "lte") and (m := resolve(leaf.get("value"), now, upper=True))
+    ]
+    if not lows:
+        return None
+    return max(lows), min([*highs, now])
+
+
+def _field(widget: Widget, data: WidgetData) -> str:
+    return data.field_name or widget.field or ""
+
+
+def _name(widget: Widget, data: WidgetData) -> str:
+    display = data.metadata.display_name if data.metadata else None
+    return widget.metric_name or display or ""
+
+
+def _aggregation(widget: Widget, data: WidgetData) -> str:
+    return (data.aggregation_function or widget.aggregation_function or "").lower()
+
+
+def value_scale(widget: Widget, data: WidgetData) -> float:
+    """What plotted values are multiplied by to be in their unit (latency: ms → s)."""
+    if _aggregation(widget, data) == "count":
+        return 1.0
+    return MS_TO_S if is_milliseconds(_name(widget, data) or _field(widget, data)) else 1.0
+
+
 def value_unit(widget: Widget, data: WidgetData) -> Unit:
-    """How the plotted values read: seconds for durations, fractions for averaged booleans."""
-    field = data.field_name or widget.field or ""
-    aggregation = data.aggregation_function or widget.aggregation_function
+    """How the plotted values read: calls for counts, seconds for durations and latencies, fractions for rates."""
+    aggregation = _aggregation(widget, data)
     if aggregation == "count":
-        return ""
+        return "calls"
     data_type = (data.metadata.data_type if data.metadata else None) or widget.data_type
-    if field == "duration":
+    if _field(widget, data) == "duration" or value_scale(widget, data) != 1.0:
         return "seconds"
     if data_type == "boolean" and aggregation == "avg":
         return "fraction"
@@ -71,82 +110,93 @@ def value_unit(widget: Widget, data: WidgetData) -> Unit:
 
 
 def subject(widget: Widget, data: WidgetData) -> str:
-    """The plotted field in words (`duration`, `Latency (ms)`)."""
-    display = data.metadata.display_name if data.metadata else None
-    return widget.metric_name or display or data.field_name or widget.field or "calls"
+    """The plotted field in words ('duration', 'latency'), without a unit note."""
+    return field_words(_field(widget, data), _name(widget, data)) or "calls"
 
 
-def to_view(widget: Widget, data: WidgetData, *, stamp: str, tz: str) -> WidgetView:
-    """The chart spec and key figure for one widget's data."""
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def to_view(
+    widget: Widget, data: WidgetData, *, stamp: str, tz: str, window: tuple[datetime, datetime] | None = None
+) -> WidgetView:
+    """The chart spec, key figure and description for one widget's data (`window`: the range asked for)."""
     title = widget.title
     kind = data.chart_type or widget.chart_type
-    unit = value_unit(widget, data)
+    unit, scale = value_unit(widget, data), value_scale(widget, data)
     rows = data.data if isinstance(data.data, list) else []
+    view: tuple[Chart, str, str] | None = None
     if kind == "stat" and isinstance(data.data, dict) and data.data:
-        stats = {str(k): _scaled(str(k), _number(v)) for k, v in data.data.items()}
+        stats = {str(k): _scaled(_number(v), STAT_SCALE.get(str(k), 1.0)) for k, v in data.data.items()}
         if any(v for v in stats.values()):  # all zero or missing: no calls in the range
-            card = StatCard(title, stamp, tz, stats, STAT_UNITS)
-            return WidgetView(widget.id, title, card, _stat_figure(stats))
-    if kind == "line":
-        points = [(t, _number(r.get("value"))) for r in rows if (t := _time(r.get("timestamp")))]
+            units = {key: STAT_UNITS.get(key, "") for key in stats}
+            view = StatCard(title, stamp, tz, stats, units), stat_figure(stats), "key figures"
+    elif kind == "line":
+        points = [(t, _scaled(_number(r.get("value")), scale)) for r in rows if (t := _time(r.get("timestamp")))]
         points.sort(key=lambda p: p[0])
-        values = [v for _, v in points if v is not None]
-        if values:
-            chart: Chart = LineChart(title, stamp, tz, points, subject(widget, data), unit)
-            avg = sum(values) / len(values)
-            figure = (
-                f"latest {human_number(values[-1], unit)} · avg {human_number(avg, unit)} "
-                f"over {human_number(len(values))} calls"
-            )
-            return WidgetView(widget.id, title, chart, figure)
+        if any(v is not None for _, v in points):
+            label = _capital(subject(widget, data))
+            view = LineChart(title, stamp, tz, points, label, unit), line_figure(points, unit), label.lower()
     elif kind == "bar":
-        buckets = [(t, _number(r.get("value"))) for r in rows if (t := _time(r.get("time_interval")))]
-        buckets.sort(key=lambda b: b[0])
-        values = [v for _, v in buckets if v is not None]
-        if values:
-            aggregation = data.aggregation_function or widget.aggregation_function or "count"
-            raw_period = data.time_period or widget.time_period or "day"
-            period = cast(Period, raw_period if raw_period in PERIODS else "day")
-            label = f"{aggregation} of {subject(widget, data)}"
-            chart = BarChart(title, stamp, tz, buckets, period, label, unit)
-            return WidgetView(widget.id, title, chart, _bar_figure(values, aggregation, period, unit, rows))
+        view = _bar(widget, data, rows, title, stamp, tz, window)
     elif kind == "pie":
-        slices = [(str(r.get("label")), v) for r in rows if (v := _number(r.get("value"))) is not None]
-        slices = [s for s in slices if s[1] > 0]
-        if slices:
-            slices.sort(key=lambda s: -s[1])
-            total = sum(v for _, v in slices)
-            top_label, top_value = slices[0]
-            figure = f"top: {top_label} {human_number(100 * top_value / total, 'percent')} of {human_number(total)}"
-            return WidgetView(widget.id, title, PieChart(title, stamp, tz, slices), figure)
-    return WidgetView(widget.id, title, EmptyChart(title, stamp, tz), "no data in this range")
+        view = _pie(widget, data, rows, title, stamp, tz)
+    if view is None:
+        empty = EmptyChart(title, stamp, tz)
+        return WidgetView(widget.id, title, empty, NO_DATA, f"{title}: no data in this range ({stamp}).", True)
+    chart, figure, shows = view
+    words = _KIND_WORDS.get(kind, "Chart")
+    description = f"{words} of {shows}" + (f" ({stamp})" if stamp else "") + f": {figure}."
+    return WidgetView(widget.id, title, chart, figure, description)
 
 
-def _bar_figure(values: list[float], aggregation: str, period: str, unit: Unit, rows: list[dict[str, Any]]) -> str:
-    latest = f"latest {period} {human_number(values[-1], unit)}"
-    if aggregation in TOTALLING:
-        return f"total {human_number(sum(values), unit)} · {latest}"
-    if aggregation == "avg":
-        weights = [_number(r.get("sample_count")) for r in rows if _number(r.get("value")) is not None]
-        if len(weights) == len(values) and all(w for w in weights):
-            weighted = sum(v * (w or 0) for v, w in zip(values, weights, strict=True))
-            overall = weighted / sum(w or 0 for w in weights)
-            return f"avg {human_number(overall, unit)} · {latest}"
-    if aggregation == "min":
-        return f"lowest {human_number(min(values), unit)} · {latest}"
-    if aggregation == "max":
-        return f"highest {human_number(max(values), unit)} · {latest}"
-    return latest
+def _scaled(value: float | None, scale: float) -> float | None:
+    return None if value is None else value * scale
 
 
-def _stat_figure(stats: dict[str, float | None]) -> str:
-    parts = []
-    if stats.get("total_calls") is not None:
-        parts.append(f"{human_number(stats['total_calls'])} calls")
-    if stats.get("success_rate") is not None:
-        parts.append(f"{human_number(stats['success_rate'], 'percent')} success")
-    if stats.get("avg_duration") is not None:
-        parts.append(f"avg {human_number(stats['avg_duration'], 'seconds')}")
-    if stats.get("p95_latency") is not None:
-        parts.append(f"p95 latency {human_number(stats['p95_latency'], 'seconds')}")
-    return " · ".join(parts) or "no data in this range"
+def _bar(
+    widget: Widget,
+    data: WidgetData,
+    rows: list[dict[str, Any]],
+    title: str,
+    stamp: str,
+    tz: str,
+    window: tuple[datetime, datetime] | None,
+) -> tuple[Chart, str, str] | None:
+    unit, scale = value_unit(widget, data), value_scale(widget, data)
+    raw = [(t, _scaled(_number(r.get("value")), scale)) for r in rows if (t := _time(r.get("time_interval")))]
+    if not any(v is not None for _, v in raw):
+        return None
+    aggregation = _aggregation(widget, data) or "count"
+    raw_period = data.time_period or widget.time_period or "day"
+    period = cast(Period, raw_period if raw_period in PERIODS else "day")
+    # No calls in a bucket: zero calls (or zero total) for counts and sums, no value for the rest.
+    missing = 0.0 if aggregation in TOTALLING else None
+    buckets = fill_buckets(raw, period, missing=missing, window=window)
+    partial = partial_ends([start for start, _ in buckets], period, window)
+    label = measure_name(aggregation, subject(widget, data), field=_field(widget, data), unit=unit)
+    chart = BarChart(title, stamp, tz, buckets, period, label, unit, partial)
+    pairs = [
+        (value * scale, _number(r.get("sample_count"))) for r in rows if (value := _number(r.get("value"))) is not None
+    ]
+    figure = bar_figure(buckets, aggregation, period, unit, partial, overall_value(aggregation, pairs))
+    return chart, figure, f"{label.lower()} per {period}"
+
+
+def _pie(
+    widget: Widget, data: WidgetData, rows: list[dict[str, Any]], title: str, stamp: str, tz: str
+) -> tuple[Chart, str, str] | None:
+    field = _field(widget, data)
+    totals: dict[str, float] = {}
+    for row in rows:
+        value = _number(row.get("value"))
+        if value is not None and value > 0:
+            label = category_label(row.get("label"), field)
+            totals[label] = totals.get(label, 0.0) + value  # "true" and "True" are one slice
+    if not totals:
+        return None
+    slices = sorted(totals.items(), key=lambda s: -s[1])
+    tones: dict[str, Tone] = {label: tone for label, _ in slices if (tone := category_tone(label, field))}
+    chart = PieChart(title, stamp, tz, slices, tones)
+    return chart, pie_figure(slices), f"calls by {subject(widget, data)}"

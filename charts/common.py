@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import struct
 import threading
-import unicodedata
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -20,8 +19,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, fontManager, get_font
+from matplotlib.font_manager import FontProperties
 
+from charts.fonts import font as font
+from charts.fonts import safe_text as safe_text
 from charts.format import axis_formatter, axis_locator
 from charts.spec import Common, Unit
 
@@ -31,8 +32,12 @@ HEIGHT_IN = 6.4
 SHORT_HEIGHT_IN = 4.0
 MARGIN_PX = 28.0
 
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies; black softened to charcoal.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#4D4D4D")
+# Okabe–Ito (distinguishable with the common colour-vision deficiencies) without its green and
+# vermillion: those read as good and bad, so they are kept for values whose sense is known.
+PALETTE = ("#0072B2", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#4D4D4D", "#8E7CC3")
+GOOD = "#009E73"
+BAD = "#D55E00"
+NEUTRAL = "#9AA5B1"
 ACCENT = PALETTE[0]
 OTHER = "#BDBDBD"
 INK = "#1F2328"
@@ -40,61 +45,17 @@ MUTED = "#6E7781"
 GRID = "#E4E7EB"
 SPINE = "#B8BEC5"
 
-TITLE_PT = 24.0
-STAMP_PT = 14.0
-TICK_PT = 16.0
-LABEL_PT = 16.0
-VALUE_PT = 14.0
+# Sizes for a 1280 px image that Slack shows shrunk to ~480 px (× 0.375): the stamp's capitals are
+# then 24 pt × 100/72 × 0.73 (DejaVu cap height) × 0.375 ≈ 9 px, the least that still reads.
+TITLE_PT = 28.0
+STAMP_PT = 24.0
+TICK_PT = 18.0
+LABEL_PT = 18.0
+VALUE_PT = 16.0
 
-# Fonts that can draw CJK, used as fallbacks only when installed (matplotlib falls back per glyph).
-_CJK_FALLBACKS = (
-    *(f"Noto Sans CJK {r}" for r in ("JP", "SC", "TC", "KR")),
-    "Source Han Sans",
-    "WenQuanYi Zen Hei",
-)
-_MISSING_GLYPH = "□"
 _ELLIPSIS = "…"
 _LINE_SPACING = 1.25
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@lru_cache(maxsize=1)
-def font_family() -> tuple[str, ...]:
-    """DejaVu Sans, then the first installed CJK font, if any."""
-    installed = {entry.name for entry in fontManager.ttflist}
-    return ("DejaVu Sans", *[name for name in _CJK_FALLBACKS if name in installed][:1])
-
-
-@lru_cache(maxsize=2)
-def _coverage(bold: bool) -> frozenset[int]:
-    """Every code point the chart fonts can draw in this weight (read from their charmaps once)."""
-    codes: set[int] = set()
-    for family in font_family():
-        path = findfont(FontProperties(family=family, weight="bold" if bold else "normal"))
-        codes.update(get_font(path).get_charmap())
-    return frozenset(codes)
-
-
-def safe_text(text: str, *, bold: bool = False) -> str:
-    """`text` on one line, with characters the fonts cannot draw (emoji…) shown as '□' rather than warning."""
-    covered = _coverage(bold)
-    out: list[str] = []
-    for char in " ".join(text.split()):
-        category = unicodedata.category(char)
-        if category in ("Cf", "Cc") or "\ufe00" <= char <= "\ufe0f":
-            continue  # joiners, direction marks, variation selectors: they glue an emoji, never draw
-        if ord(char) in covered:
-            out.append(char)
-        elif category in ("Mn", "Me", "Sk"):
-            continue  # an undrawable accent or skin tone on a glyph already replaced
-        elif not out or out[-1] != _MISSING_GLYPH:
-            out.append(_MISSING_GLYPH)
-    return "".join(out)
-
-
-def font(size: float, *, bold: bool = False) -> FontProperties:
-    """The chart font at `size` points."""
-    return FontProperties(family=list(font_family()), size=size, weight="bold" if bold else "normal")
 
 
 def text_width(renderer: RendererAgg, text: str, prop: FontProperties) -> float:

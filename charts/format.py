@@ -1,7 +1,12 @@
-"""Numbers for people: `human_number` for labels and figures, `axis_formatter`/`axis_locator` for axes.
+"""Numbers for people, the one formatter for axes, data labels and key figures, so they always agree.
 
->>> human_number(1234), human_number(125, "seconds"), human_number(0.92, "fraction")
-('1.2k', '2m 05s', '92 %')
+`human_number` for figures in words, `short_number` for labels on the chart (no noun),
+`axis_formatter`/`axis_locator` for value axes:
+
+>>> human_number(1234, "calls"), human_number(125, "seconds"), human_number(0.92, "fraction")
+('1.2k calls', '2m 05s', '92 %')
+>>> short_number(1234, "calls"), short_number(1.2, "seconds")
+('1.2k', '1.2 s')
 """
 
 from __future__ import annotations
@@ -81,7 +86,15 @@ def _percent(percent: float) -> str:
 
 
 def human_number(value: float | None, unit: Unit = "") -> str:
-    """The value as a person would write it in a chart; None and NaN read as '–'."""
+    """The value as a person would write it, with its noun for counts ('1 call', '1.2k calls'); None → '–'."""
+    text = short_number(value, unit)
+    if unit == "calls" and text != MISSING:
+        return f"{text} call" if text == "1" else f"{text} calls"
+    return text
+
+
+def short_number(value: float | None, unit: Unit = "") -> str:
+    """The value as a chart label writes it: '1.2k', '4m 12s', '1.2 s', '92 %'; None and NaN → '–'."""
     if value is None or math.isnan(value):
         return MISSING
     if unit == "fraction":
@@ -98,6 +111,18 @@ def human_number(value: float | None, unit: Unit = "") -> str:
     # A tiny negative that rounds to zero must not read as "-0".
     negative = value < 0 and any(c in "123456789" for c in text)
     return f"-{text}" if negative else text
+
+
+def share(part: float, total: float) -> str:
+    """`part` as a share of `total`, one style everywhere: '46 %', '5 %', '0.4 %', '<0.1 %'."""
+    if total <= 0 or not math.isfinite(part / total):
+        return MISSING
+    percent = 100 * part / total
+    if 0 < percent < 0.1:
+        return "<0.1 %"
+    if percent < 0.95 or 99 < percent < 100:
+        return f"{_trim(f'{percent:.1f}')} %"  # whole numbers would say 0 % or 100 % of something real
+    return f"{round(percent)} %"
 
 
 def _decimals(values: Sequence[float]) -> int:
@@ -125,7 +150,7 @@ class _AxisFormatter(Formatter):
             finite = [v * 100 for v in finite]
         largest = max((abs(v) for v in finite), default=0.0)
         self._scale, self._suffix = 1.0, ""
-        if self.unit == "":
+        if self.unit in ("", "calls"):
             for suffix, scale in _SUFFIXES:
                 if largest >= scale:
                     self._scale, self._suffix = scale, suffix
@@ -150,7 +175,7 @@ def _duration_tick(seconds: float) -> str:
     """A compact duration for a tick placed by `_DurationLocator`: '30s', '5m', '1h 30m', '2d'."""
     sign, size = ("-" if seconds < 0 else ""), abs(seconds)
     if size < 60:
-        return f"{sign}{_trim(f'{size:.2f}')}s" if size else "0"
+        return f"{sign}{_trim(f'{size:.2f}')} s" if size else "0"
     if size < 3600:
         minutes, secs = divmod(round(size), 60)
         return f"{sign}{minutes}m" + (f" {secs:02d}s" if secs else "")
@@ -197,4 +222,5 @@ def axis_locator(unit: Unit) -> Locator:
     """A tick locator for a value axis in `unit`: round durations for seconds, round numbers otherwise."""
     if unit == "seconds":
         return _DurationLocator()
-    return MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10])
+    # Calls come whole: no "0.5" tick on an axis of counts.
+    return MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], integer=unit == "calls")

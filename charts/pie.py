@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from matplotlib.patches import FancyBboxPatch, Wedge
 
 from charts.common import (
+    BAD,
     DPI,
+    GOOD,
     HEIGHT_IN,
     INK,
     MARGIN_PX,
     MUTED,
+    NEUTRAL,
     OTHER,
     PALETTE,
     WIDTH_IN,
@@ -25,8 +28,8 @@ from charts.common import (
     to_png,
 )
 from charts.empty import render_empty
-from charts.format import human_number
-from charts.spec import EmptyChart, PieChart
+from charts.format import human_number, share
+from charts.spec import EmptyChart, PieChart, Tone
 
 MAX_SLICES = 8
 OTHER_LABEL = "Other"
@@ -49,6 +52,22 @@ def fold_slices(slices: Sequence[tuple[str, float]], limit: int = MAX_SLICES) ->
     return [*head, (OTHER_LABEL, sum(value for _, value in tail))]
 
 
+_TONES: dict[Tone, str] = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
+
+
+def slice_colours(labels: Sequence[str], tones: Mapping[str, Tone]) -> list[str]:
+    """A colour per slice: green/red/grey where the label's sense is known, else the next neutral colour."""
+    colours, neutral = [], iter(PALETTE * (len(labels) // len(PALETTE) + 1))
+    for index, label in enumerate(labels):
+        if label == OTHER_LABEL and index == len(labels) - 1:
+            colours.append(OTHER)
+        elif label in tones:
+            colours.append(_TONES[tones[label]])
+        else:
+            colours.append(next(neutral))
+    return colours
+
+
 def _ink_on(colour: str) -> str:
     """White or dark text, whichever reads better on `colour` (by perceived luminance)."""
     red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
@@ -61,10 +80,7 @@ def render_pie(chart: PieChart) -> bytes:
     if not slices:
         return render_empty(EmptyChart(chart.title, chart.stamp, chart.tz))
     total = sum(value for _, value in slices)
-    colours = [
-        OTHER if label == OTHER_LABEL and index == len(slices) - 1 else PALETTE[index % len(PALETTE)]
-        for index, (label, _) in enumerate(slices)
-    ]
+    colours = slice_colours([label for label, _ in slices], chart.tones)
     frame = new_frame(chart)
     fig = frame.fig
     # Drawn straight onto the figure in inches (no Axes: it would cost a fifth of the render time).
@@ -74,8 +90,8 @@ def render_pie(chart: PieChart) -> bytes:
     cx, cy = MARGIN_PX / DPI + 0.4 + radius, (low + high) / 2
     start = 90.0
     for (_, value), colour in zip(slices, colours, strict=True):
-        share = value / total
-        end = start - 360 * share
+        fraction = value / total
+        end = start - 360 * fraction
         ring = radius * _RING_WIDTH
         fig.patches.append(
             Wedge(
@@ -90,12 +106,12 @@ def render_pie(chart: PieChart) -> bytes:
                 linewidth=2,
             )
         )
-        if share >= _MIN_RING_LABEL:
+        if fraction >= _MIN_RING_LABEL:
             middle = math.radians((start + end) / 2)
             at = (cx + (radius - ring / 2) * math.cos(middle), cy + (radius - ring / 2) * math.sin(middle))
             fig.text(
                 *at,
-                f"{100 * share:.0f}%",
+                share(value, total),
                 transform=inches,
                 ha="center",
                 va="center",
@@ -153,7 +169,7 @@ def _legend(
                 edgecolor="none",
             )
         )
-        numbers = f"  {human_number(value)} · {human_number(100 * value / total, 'percent')}"
+        numbers = f"  {human_number(value)} · {share(value, total)}"
         name_room = max(room - text_width(frame.renderer, numbers, prop), 80)
         text = ellipsize(frame.renderer, safe_text(label), prop, name_room) + numbers
         fig.text(

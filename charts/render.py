@@ -31,7 +31,7 @@ def render(chart: Chart) -> bytes:
 def warm_up() -> None:
     """Render one chart of each kind so a fresh process has its fonts, glyph caches and imports loaded."""
     start = datetime(2026, 1, 5, tzinfo=UTC)
-    stamp = "Last 7 days · warm-up ≥ 1"
+    stamp = "Last 7 days · warm-up ≥ 1 · 配送 🚀"  # loads the CJK and emoji fallback fonts too
     for chart in (
         LineChart(
             "Warm-up",

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Unit = Literal["", "seconds", "percent", "fraction"]
-"""How values read: plain numbers, durations in seconds, 0–100 percentages, or 0–1 fractions."""
+Unit = Literal["", "calls", "seconds", "percent", "fraction"]
+"""How values read: plain numbers, counts of calls, durations in seconds, 0–100 percentages, 0–1 fractions."""
 
 Period = Literal["hour", "day", "week", "month"]
+Tone = Literal["good", "bad", "neutral"]
+"""What a category means to the reader, so its colour can say it: green, red, grey."""
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,28 @@ class LineChart(Common):
 
 @dataclass(frozen=True)
 class BarChart(Common):
-    """One bar per time bucket; the axis label names the aggregation (e.g. 'avg of duration')."""
+    """One bar per time bucket (None: no value, drawn as a gap); the axis label names the measure.
+
+    `partial` says whether the first and the last bucket cover only part of their period (the
+    range starts or ends inside it): those bars are drawn hatched and labelled "so far".
+    """
 
     buckets: Sequence[tuple[datetime, float | None]] = ()
     period: Period = "day"
     y_label: str = ""
     unit: Unit = ""
+    partial: tuple[bool, bool] = (False, False)
 
 
 @dataclass(frozen=True)
 class PieChart(Common):
-    """A distribution: label → value. At most 8 slices are drawn, the rest folded into 'Other'."""
+    """A distribution: label → value. At most 8 slices are drawn, the rest folded into 'Other'.
+
+    Labels with a `tones` entry are coloured by it; the others take neutral colours.
+    """
 
     slices: Sequence[tuple[str, float]] = ()
+    tones: Mapping[str, Tone] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

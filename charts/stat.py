@@ -19,7 +19,7 @@ from charts.common import (
     to_png,
 )
 from charts.empty import render_empty
-from charts.format import MISSING, human_number
+from charts.format import MISSING, short_number
 from charts.spec import EmptyChart, StatCard, Unit
 
 MAX_COLUMNS = 4
@@ -37,10 +37,8 @@ def stat_label(key: str) -> str:
 
 
 def stat_value(value: float | None, unit: Unit) -> str:
-    """A figure in full where it fits ('1,234'), else as `human_number` writes it ('1.2M', '12.5', '92 %')."""
-    if unit == "" and value is not None and math.isfinite(value) and 1000 <= abs(value) < 1e6:
-        return f"{round(value):,}"
-    return human_number(value, unit)
+    """A figure as the key figures and axes write it ('1.2k', '1.4 s', '92 %'), so they always agree."""
+    return short_number(value, unit)
 
 
 def render_stat(chart: StatCard) -> bytes:

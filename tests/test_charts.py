@@ -1,7 +1,8 @@
 """Chart rendering: valid, wide-enough PNGs for every spec, awkward text, time zones, threads and processes.
 
-Pixels are not asserted on; the PNG header, size and the pure helpers (labels, folding, text fitting) are.
-pytest turns warnings into errors, so a "Glyph missing" or mathtext warning fails these tests.
+The PNG header, size and the pure helpers (folding, text fitting) are asserted here; pixels in
+test_charts_images.py. pytest turns warnings into errors, so a "Glyph missing" or mathtext warning
+fails these tests.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import psutil
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
@@ -21,8 +23,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from charts import BarChart, Chart, EmptyChart, LineChart, PieChart, StatCard, render, warm_up
-from charts.bar import bucket_labels
-from charts.common import ellipsize, fit_lines, font, font_family, safe_text, text_width
+from charts.common import ellipsize, fit_lines, font, text_width
+from charts.fonts import PLACEHOLDER, safe_text
 from charts.pie import OTHER_LABEL, fold_slices
 from charts.stat import stat_label, stat_value
 
@@ -138,12 +140,13 @@ def test_long_unicode_emoji_and_dollar_text_renders_without_warnings(chart: Char
     assert_chart_png(render(chart))
 
 
-def test_safe_text_replaces_what_the_font_cannot_draw() -> None:
-    assert safe_text("deploy 🚀 now") == "deploy □ now"
-    assert safe_text("family 👨‍👩‍👧 emoji") == "family □ emoji"  # joiners vanish, one box per cluster
+def test_safe_text_keeps_cjk_and_emoji_and_marks_what_no_font_has() -> None:
+    assert safe_text("deploy 🚀 now") == "deploy 🚀 now"
+    assert safe_text("family 👨‍👩‍👧 emoji") == "family 👨👩👧 emoji"  # joiners vanish, each person drawn
     assert safe_text("  café\t≥ 60 · naïve\n–  ") == "café ≥ 60 · naïve –"
-    cjk = safe_text("配送")
-    assert cjk == ("配送" if len(font_family()) > 1 else "□")
+    assert safe_text("配送 상태 テスト") == "配送 상태 テスト"
+    # A private-use character no font has: one visible placeholder, not a box and a warning.
+    assert safe_text("a\ue000\ue001b") == f"a{PLACEHOLDER}b"
 
 
 def test_long_titles_wrap_to_two_lines_then_ellipsize() -> None:
@@ -160,56 +163,13 @@ def test_long_titles_wrap_to_two_lines_then_ellipsize() -> None:
     assert ellipsize(renderer, "abc", prop, 1) == "…"
 
 
-def test_hourly_labels_across_the_dst_change_use_local_time() -> None:
-    # 2026-11-01: New York falls back from EDT (UTC-4) to EST (UTC-5) at 02:00 local.
-    times = [datetime(2026, 11, 1, 3, tzinfo=UTC) + timedelta(hours=h) for h in range(6)]
-    assert bucket_labels(times, "hour", "America/New_York") == [
-        (0, "23:00"),  # Oct 31; its date is dropped so it cannot collide with the next one
-        (1, "00:00\nNov 1"),
-        (2, "01:00"),  # EDT
-        (3, "01:00"),  # EST: the repeated hour
-        (4, "02:00"),
-        (5, "03:00"),
-    ]
-    buckets = [(t, float(i)) for i, t in enumerate(times)]
-    assert_chart_png(render(bar_chart(buckets=buckets, period="hour", unit="")))
-
-
-def test_day_labels_name_the_calendar_day_of_the_bucket() -> None:
-    local_midnights = [datetime(2026, 10, 31, 4, tzinfo=UTC), datetime(2026, 11, 1, 4, tzinfo=UTC)]
-    local_midnights.append(datetime(2026, 11, 2, 5, tzinfo=UTC))  # after the DST change
-    expected = [(0, "Sat 31"), (1, "Sun 1\nNov"), (2, "Mon 2")]  # "Oct" dropped: two dated labels collide
-    assert bucket_labels(local_midnights, "day", "America/New_York") == expected
-    # Cekura buckets by UTC day: UTC midnight is the evening before in New York, but it is that UTC day.
-    utc_midnights = [datetime(2026, 11, d, tzinfo=UTC) for d in (2, 3)]
-    assert bucket_labels(utc_midnights, "day", "America/New_York") == [(0, "Mon 2\nNov"), (1, "Tue 3")]
-
-
-def test_week_and_month_labels() -> None:
-    weeks = [datetime(2026, 11, 2, tzinfo=UTC) + timedelta(weeks=w) for w in range(2)]
-    assert bucket_labels(weeks, "week", "Europe/Berlin") == [(0, "Week of Nov 2"), (1, "Week of Nov 9")]
-    months = [datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)]
-    assert [text for _, text in bucket_labels(months, "month", "UTC")] == ["Nov 2026", "Dec 2026", "Jan 2027"]
-
-
-def test_many_buckets_get_few_aligned_labels() -> None:
-    times = [datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=h) for h in range(24 * 30)]
-    labels = bucket_labels(times, "hour", "UTC")
-    assert 5 <= len(labels) <= 14
-    assert all("00:00" not in text for _, text in labels)  # daily or coarser: dates only
-    days = bucket_labels(times[:48], "hour", "UTC")
-    assert [text.split("\n")[0] for _, text in days[:4]] == ["00:00", "04:00", "08:00", "12:00"]
-    assert_chart_png(render(bar_chart(buckets=[(t, float(i % 50)) for i, t in enumerate(times)], period="hour")))
-
-
 def test_stat_labels_and_values() -> None:
     assert stat_label("total_calls") == "Total calls"
     assert stat_label("p95_latency") == "P95 latency"
     assert stat_label("metadata.region-name") == "Metadata region name"
-    assert stat_value(1234, "") == "1,234"
+    assert stat_value(1234, "calls") == "1.2k"  # as the key figure says it: "1.2k calls"
     assert stat_value(1_234_567, "") == "1.2M"
     assert stat_value(12.5, "") == "12.5"
-    assert stat_value(1234.5, "") == "1,234"  # rounds half to even, like every f-string
     assert stat_value(950, "") == "950"
     assert stat_value(92, "percent") == "92 %"
     assert stat_value(125, "seconds") == "2m 05s"
@@ -261,3 +221,27 @@ def test_spent_figures_do_not_pile_up_memory() -> None:
         gc.enable()
     assert len(renderers) <= 3  # this thread's reusable ones
     assert grown < 30_000_000
+
+
+def test_the_stamp_reads_at_slacks_480_px_preview() -> None:
+    # Capital height of the stamp font, measured in ink, scaled to a 480 px wide preview: ≥ 9 px.
+    from charts.common import STAMP_PT
+
+    fig = Figure(figsize=(2, 1), dpi=100, facecolor="white")
+    fig.text(0.1, 0.2, "H", fontproperties=font(STAMP_PT))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    ink = (np.asarray(canvas.buffer_rgba())[:, :, 0] < 128).any(axis=1)
+    cap_px = int(ink.sum())
+    width, _ = png_size(render(bar_chart()))
+    assert cap_px * 480 / width >= 9
+
+
+@pytest.mark.parametrize("chart", EXAMPLES, ids=lambda c: type(c).__name__)
+def test_charts_are_opaque_white_for_dark_mode_clients(chart: Chart) -> None:
+    png = render(chart)
+    assert png[25] == 2  # IHDR colour type 2: RGB, no alpha channel to show the dark theme through
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB")
+        corners = [rgb.getpixel((x, y)) for x in (0, rgb.width - 1) for y in (0, rgb.height - 1)]
+    assert corners == [(255, 255, 255)] * 4

@@ -2,9 +2,11 @@
 
     changes = compare_periods(widgets, current, previous)   # {widget_id: "▲ 12 % (was 1.1k)"}
 
-The headline is what the widget is about as one number: a count or sum is totalled, an average (or
-percentile) is averaged over the samples, a min or max stays one, a pie is its total, a stat card
-its number of calls. Rates (fractions, percentages) change in points, everything else in per cent.
+The headline is the widget's own measure, the one its key figure names: a count or sum is
+totalled, an average (or percentile) is averaged over the samples, a min or max stays one, a pie is
+the share of its top slice (compared with that same slice's share before: "Succeeded 50 % ·
+▼ 50 pts", not the number of calls), a stat card its number of calls. Rates (fractions,
+percentages, shares) change in points, everything else in per cent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.cekura_models import Widget, WidgetData
-from bot.widget_charts import TOTALLING, value_unit
+from bot.widget_charts import TOTALLING, value_scale, value_unit
+from bot.widget_labels import category_label
 from charts.format import human_number
 from charts.spec import Unit
 
@@ -54,17 +57,41 @@ def _values(rows: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return pairs
 
 
-def headline(widget: Widget, data: WidgetData) -> Headline:
-    """The headline figure of one widget's data."""
+def _shares(widget: Widget, data: WidgetData) -> dict[str, float]:
+    """A pie's slices as labelled (as the chart labels them) shares in per cent of the total."""
+    rows = data.data if isinstance(data.data, list) else []
+    field = data.field_name or widget.field or ""
+    totals: dict[str, float] = {}
+    for row in rows:
+        value = _number(row.get("value"))
+        if value is not None and value > 0:
+            label = category_label(row.get("label"), field)
+            totals[label] = totals.get(label, 0.0) + value
+    total = sum(totals.values())
+    return {label: 100 * value / total for label, value in totals.items()} if total else {}
+
+
+def top_label(widget: Widget, data: WidgetData) -> str | None:
+    """The label of a pie's largest slice (the one its key figure names), None when it has none."""
+    shares = _shares(widget, data)
+    return max(shares, key=lambda label: shares[label]) if shares else None
+
+
+def headline(widget: Widget, data: WidgetData, *, label: str | None = None) -> Headline:
+    """The headline figure of one widget's data; for a pie, the share of `label` (default: its top slice)."""
     kind = data.chart_type or widget.chart_type
     if kind == "stat":
         stats = data.data if isinstance(data.data, dict) else {}
-        return Headline(_number(stats.get("total_calls")) or 0.0, "")
+        return Headline(_number(stats.get("total_calls")) or 0.0, "calls")
     rows = data.data if isinstance(data.data, list) else []
     pairs = _values(rows)
     if kind == "pie":
-        return Headline(sum(value for value, _ in pairs if value > 0), "")
-    unit = value_unit(widget, data)
+        shares = _shares(widget, data)
+        if not shares:
+            return Headline(None, "percent")
+        return Headline(shares.get(label or max(shares, key=lambda key: shares[key]), 0.0), "percent")
+    unit, scale = value_unit(widget, data), value_scale(widget, data)
+    pairs = [(value * scale, weight) for value, weight in pairs]
     aggregation = (data.aggregation_function or widget.aggregation_function or "").lower()
     if kind == "bar" and aggregation in TOTALLING:
         return Headline(sum(value for value, _ in pairs), unit)
@@ -113,7 +140,9 @@ def compare_periods(
         widget, before = widgets.get(widget_id), previous.get(widget_id)
         if widget is None or before is None:
             continue
-        words = change(headline(widget, now_data), headline(widget, before))
+        # A pie compares its top slice now with that same slice before, whatever led then.
+        label = top_label(widget, now_data) if (now_data.chart_type or widget.chart_type) == "pie" else None
+        words = change(headline(widget, now_data, label=label), headline(widget, before, label=label))
         if words is not None:
             changes[widget_id] = words
     return changes
