@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test lint bench serve clean fonts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)  ## run /cekura dashboard 12 against the built-in sandboxes; output in ./demo-out/
+fonts:  ## chart fonts for CJK and emoji (apt, when missing)
+	scripts/install-fonts
+
+demo: $(STAMP) fonts  ## run /cekura dashboard 12 against the built-in sandboxes; output in ./demo-out/
 	$(BIN)/cekura-bot demo --out demo-out
 
-test: $(STAMP)  ## unit + end-to-end tests (PostgreSQL cases run when 127.0.0.1:5432 answers)
+test: $(STAMP) fonts  ## unit + end-to-end tests (PostgreSQL cases run when 127.0.0.1:5432 answers)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
