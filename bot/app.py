@@ -14,7 +14,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.deps import Deps
-from handlers import actions, commands, digests, edits
+from handlers import actions, alerts, commands, digests, edits
 from handlers.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def create_app(settings: Settings, deps: Deps) -> App:
     actions.register(app, deps)
     edits.register(app, deps)
     digests.register(app, deps)
+    alerts.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:

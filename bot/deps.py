@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.alerts import AlertStore, ChannelRules, MayUse
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
@@ -73,7 +74,10 @@ class Deps:
     digests: DigestStore
     ledger: DeliveryLedger
     editing: EditService
+    alerts: AlertStore
+    alert_rules: MayUse  # who may see and change a channel's alerts (members and ADMINS)
     clock: Clock = utc_now
+    alert_evaluator: Any = None  # bot.alerts.evaluate.Evaluator, built at wiring time with its notifier
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,6 +110,18 @@ class Deps:
         engine = self.db.kw.get("bind")
         if engine is not None:
             engine.dispose()
+
+
+def channel_members(slack: WebClient, channel: str) -> list[str]:
+    """Every member of a channel, across pages (conversations.members)."""
+    members: list[str] = []
+    cursor = None
+    while True:
+        page = slack.conversations_members(channel=channel, cursor=cursor, limit=1000)
+        members += [str(m) for m in page.get("members") or []]
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return members
 
 
 def build_deps(
@@ -151,5 +167,7 @@ def build_deps(
         digests=DigestStore(db, clock),
         ledger=DeliveryLedger(db, clock),
         editing=EditService(cekura, edits, settings, group_members),
+        alerts=AlertStore(db, clock),
+        alert_rules=ChannelRules(lambda channel: channel_members(slack, channel), settings.admins),
         clock=clock,
     )

@@ -22,6 +22,7 @@ SETTING_PREFIXES = (
     "ALLOW_SELF_APPROVAL",
     "EDIT_REQUEST_TTL_HOURS",
     "DIGEST_",
+    "ALERT_",
 )
 
 

@@ -149,6 +149,12 @@ def conversations_open(state: SlackState, p: Params) -> dict[str, Any]:
     return {"channel": channel.to_json(state.bot_user_id) if full else {"id": channel.id}}
 
 
+def conversations_members(state: SlackState, p: Params) -> dict[str, Any]:
+    """conversations.members: the member ids of a channel the bot can see (one page)."""
+    channel = state.channel(p.text("channel"))
+    return {"members": sorted(channel.members), "response_metadata": {"next_cursor": ""}}
+
+
 def users_info(state: SlackState, p: Params) -> dict[str, Any]:
     """users.info: the user with tz, tz_label and tz_offset."""
     user = state.users.get(p.text("user") or "")
@@ -174,6 +180,7 @@ CHAT_METHODS: dict[str, Handler] = {
     "conversations.join": conversations_join,
     "conversations.info": conversations_info,
     "conversations.open": conversations_open,
+    "conversations.members": conversations_members,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
 }
