@@ -79,7 +79,8 @@ def lasted(start: datetime, end: datetime) -> str:
 
 def rule_words(view: AlertView) -> str:
     """The rule in plain words: `the latest complete day of *Success rate by day* goes below 90%`."""
-    rule, title = view.rule, f"*{bk.escape(view.widget_title)}* (widget {rule.widget_id})"
+    rule = view.rule
+    title = f"*{bk.escape(view.widget_title)}* (widget {rule.widget_id})"
     if rule.kind == "nodata":
         core = f"{title} has no data for {duration_text(rule.window)}"
     elif rule.kind == "change":
@@ -198,7 +199,7 @@ def firing_blocks(
     if file_id:
         blocks.append({"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"})
     ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Not acknowledged yet"
-    blocks.append(bk.context(bk.escape(stamp), ack, recovery_words(view.rule)))
+    blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack, recovery_words(view.rule)) if t]))
     blocks.append(_buttons(view, incident, app_url))
     return blocks
 
@@ -213,7 +214,7 @@ def resolved_blocks(view: AlertView, incident: Incident, *, file_id: str | None,
     if file_id:
         blocks.append({"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"})
     ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Never acknowledged"
-    blocks.append(bk.context(bk.escape(stamp), ack))
+    blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack) if t]))
     return blocks
 
 
