@@ -153,8 +153,10 @@ def list_blocks(alerts: list[Alert], now: datetime, where: str) -> list[bk.Slack
 def test_blocks(view: AlertView, reading: Reading, now: datetime) -> list[bk.SlackBlock]:
     """`alert test`: the evaluation now, nothing stored, nobody notified."""
     state = status_words(view.alert, now)
-    return [bk.section(f"*Alert {view.alert.id}* ({state}): {rule_words(view)}\n{reading_words(view, reading)}"),
-            bk.context("A test: nothing was stored and nobody was notified.")]  # fmt: skip
+    return [
+        bk.section(f"*Alert {view.alert.id}* ({state}): {rule_words(view)}\n{reading_words(view, reading)}"),
+        bk.context("A test: nothing was stored and nobody was notified."),
+    ]
 
 
 def history_blocks(view: AlertView, incidents: list[Incident]) -> list[bk.SlackBlock]:
@@ -188,7 +190,13 @@ def firing_text(view: AlertView, payload: dict[str, Any]) -> str:
 
 
 def firing_blocks(
-    view: AlertView, incident: Incident, payload: dict[str, Any], *, file_id: str | None, stamp: str, app_url: str | None
+    view: AlertView,
+    incident: Incident,
+    payload: dict[str, Any],
+    *,
+    file_id: str | None,
+    stamp: str,
+    app_url: str | None,
 ) -> list[bk.SlackBlock]:
     """The one channel message of an incident while it fires."""
     mentions = " ".join(view.rule.notify)
@@ -197,7 +205,9 @@ def firing_blocks(
     body = f"{rule_words(view)}\n*Value:* {value} · *threshold:* {view.threshold} · *since* {when(incident.started_at)}"
     blocks = [bk.section(f"{head}\n{body}")]
     if file_id:
-        blocks.append({"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"})
+        blocks.append(
+            {"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"}
+        )
     ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Not acknowledged yet"
     blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack, recovery_words(view.rule)) if t]))
     blocks.append(_buttons(view, incident, app_url))
@@ -212,7 +222,9 @@ def resolved_blocks(view: AlertView, incident: Incident, *, file_id: str | None,
     body = f"{rule_words(view)}\n*Peak:* {view.shown(incident.peak)} · *threshold:* {view.threshold}"
     blocks = [bk.section(f"{head}\n{body}")]
     if file_id:
-        blocks.append({"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"})
+        blocks.append(
+            {"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"}
+        )
     ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Never acknowledged"
     blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack) if t]))
     return blocks
@@ -222,7 +234,8 @@ def resolved_reply(view: AlertView, incident: Incident, payload: dict[str, Any])
     """The short thread reply when it resolves."""
     assert incident.resolved_at is not None
     took = lasted(incident.started_at, incident.resolved_at)
-    return f":white_check_mark: Resolved: now {view.shown(payload.get('value'))} (peak {view.shown(incident.peak)}, lasted {took})."
+    now, peak = view.shown(payload.get("value")), view.shown(incident.peak)
+    return f":white_check_mark: Resolved: now {now} (peak {peak}, lasted {took})."
 
 
 def thread_text(view: AlertView, kind: str, payload: dict[str, Any]) -> str:
@@ -233,10 +246,14 @@ def thread_text(view: AlertView, kind: str, payload: dict[str, Any]) -> str:
     if kind == "refire":
         return f":rotating_light: Firing again while snoozed: {value} (threshold {view.threshold}). No one was paged."
     if kind == "unknown":
-        return (f":grey_question: Alert {view.alert.id} is UNKNOWN: {payload.get('failures')} evaluations in a row failed "
-                f"({payload.get('error')}). I keep trying and will say when it recovers.")  # fmt: skip
+        return (
+            f":grey_question: Alert {view.alert.id} is UNKNOWN: {payload.get('failures')} evaluations in a row failed "
+            f"({payload.get('error')}). I keep trying and will say when it recovers."
+        )
     if kind == "recovered":
-        return f":large_green_circle: Alert {view.alert.id} can be evaluated again; it is {view.alert.track.status.value}."
+        return (
+            f":large_green_circle: Alert {view.alert.id} can be evaluated again; it is {view.alert.track.status.value}."
+        )
     raise ValueError(kind)
 
 

@@ -117,7 +117,9 @@ class SlackAlertNotifier:
             png = self.deps.renderer.render_all([chart])[0]
             if not isinstance(png, bytes):
                 raise RuntimeError("the chart could not be drawn")
-            uploaded = self.deps.slack.files_upload_v2(content=png, filename=f"alert-{view.alert.id}.png", title=view.widget_title)
+            uploaded = self.deps.slack.files_upload_v2(
+                content=png, filename=f"alert-{view.alert.id}.png", title=view.widget_title
+            )
             return str(uploaded["file"]["id"]), stamp
         except Exception:
             log.warning("alert %s: no chart for this message", view.alert.id, exc_info=True)

@@ -51,8 +51,11 @@ def _alert(deps: Deps, inv: Invocation, verb: str, *, extra: bool = False) -> tu
 
 
 def _said(alert: Alert, inv: Invocation, what: str) -> Reply:
-    return Reply(f"Alert {alert.id} {what}.", in_channel=inv.channel_id == alert.channel,
-                 blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"Alert {alert.id} {what}."}}])  # fmt: skip
+    return Reply(
+        f"Alert {alert.id} {what}.",
+        in_channel=inv.channel_id == alert.channel,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"Alert {alert.id} {what}."}}],
+    )
 
 
 def add_command(deps: Deps, inv: Invocation) -> Reply:
@@ -86,7 +89,9 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert edit <id> widget … when …`: replace the rule (state starts again from OK)."""
     alert, rest = _alert(deps, inv, "edit", extra=True)
     if not rest.strip():
-        raise UserError(f"Give the new rule: `/cekura alert edit {alert.id} widget 32 when latest < 85 %`.", usage=USAGE)
+        raise UserError(
+            f"Give the new rule: `/cekura alert edit {alert.id} widget 32 when latest < 85 %`.", usage=USAGE
+        )
     rule = parse_rule(rest)
 
     def work() -> None:
@@ -94,7 +99,8 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
         reading, _, _ = _evaluator(deps).evaluate_now(probe, deps.clock())
         edited = deps.alerts.change(alert.id, rule=rule)
         view = _notifier(deps).view(edited, reading.unit)
-        text = f"Alert {edited.id} was changed by <@{inv.user_id}>: {am.rule_words(view)}\n{am.reading_words(view, reading)}"
+        words = f"{am.rule_words(view)}\n{am.reading_words(view, reading)}"
+        text = f"Alert {edited.id} was changed by <@{inv.user_id}>: {words}"
         kind = "in_channel" if inv.channel_id == edited.channel else "ephemeral"
         inv.respond(text=text, response_type=kind, replace_original=False)
 
@@ -105,8 +111,10 @@ def list_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert list [all]`: this channel's alerts, or every one you may see."""
     scope = inv.args.strip().lower()
     if scope not in ("", "all"):
-        raise UserError(f"`alert list` takes `all` or nothing, not `{inv.args.strip()}`.", usage="/cekura alert list [all]")
-    found = deps.alerts.list(None if scope == "all" else inv.channel_id)
+        raise UserError(
+            f"`alert list` takes `all` or nothing, not `{inv.args.strip()}`.", usage="/cekura alert list [all]"
+        )
+    found = deps.alerts.find(None if scope == "all" else inv.channel_id)
     visible = [a for a in found if deps.alert_rules.may_use(inv.user_id, a.channel)]
     where = "you can see" if scope == "all" else "in this channel"
     return Reply(f"{len(visible)} alert(s) {where}", blocks=am.list_blocks(visible, deps.clock(), where))
@@ -140,8 +148,12 @@ def test_command(deps: Deps, inv: Invocation) -> Reply:
     def work() -> None:
         reading, _, _ = _evaluator(deps).evaluate_now(alert, deps.clock())
         view = _notifier(deps).view(alert, reading.unit)
-        inv.respond(blocks=am.test_blocks(view, reading, deps.clock()), text=f"Alert {alert.id} test",
-                    response_type="ephemeral", replace_original=False)  # fmt: skip
+        inv.respond(
+            blocks=am.test_blocks(view, reading, deps.clock()),
+            text=f"Alert {alert.id} test",
+            response_type="ephemeral",
+            replace_original=False,
+        )
 
     return Reply(f":hourglass_flowing_sand: Evaluating alert {alert.id} now…", work=work)
 
@@ -163,10 +175,16 @@ def alert_help(deps: Deps, inv: Invocation) -> Reply:
 
 
 COMMANDS: list[Subcommand] = [
-    Subcommand("alert add", "widget <id> when <measure> <op> <threshold> [for 15m] [every 5m] [where …] "
-               "[notify @oncall] [renotify 1h]", "watch a widget; tell this channel once when it crosses the line",
-               add_command, examples=("alert add widget 32 when latest < 90 % for 15m notify @oncall",
-                                      'alert add widget 37 when share of "error" > 5 %')),  # fmt: skip
+    Subcommand(
+        "alert add",
+        "widget <id> when <measure> <op> <threshold> [for 15m] [every 5m] [where …] [notify @oncall] [renotify 1h]",
+        "watch a widget; tell this channel once when it crosses the line",
+        add_command,
+        examples=(
+            "alert add widget 32 when latest < 90 % for 15m notify @oncall",
+            'alert add widget 37 when share of "error" > 5 %',
+        ),
+    ),
     Subcommand("alert list", "[all]", "this channel's alerts (or all)", list_command, aliases=("alerts",)),
     Subcommand("alert edit", "<id> widget <id> when …", "replace an alert's rule", edit_command),
     Subcommand("alert test", "<id>", "evaluate an alert now, notifying nobody", test_command),
@@ -195,7 +213,9 @@ def on_button(deps: Deps, action_id: str, value: str, user: str, message: dict[s
         image = next((b for b in message.get("blocks") or [] if b.get("type") == "image"), None)
         notifier.refresh(alert, incident, image)
         parent = incident.message_ts or incident.thread_ts
-        deps.poster.post_message(alert.channel, text=f"Acknowledged by <@{user}>; reminders stop.", blocks=[], thread_ts=parent)
+        deps.poster.post_message(
+            alert.channel, text=f"Acknowledged by <@{user}>; reminders stop.", blocks=[], thread_ts=parent
+        )
         return f"You acknowledged alert {alert.id}."
     until = deps.clock() + SNOOZES[am.AlertActions(action_id)]
     deps.alerts.change(alert.id, snoozed_until=until)
@@ -211,17 +231,29 @@ def register(app: App, deps: Deps) -> None:
 
     catalog = WidgetCatalog(deps.cekura, deps.clock)
     settings = deps.settings
-    deps.alert_evaluator = Evaluator(deps.cekura, deps.alerts, SlackAlertNotifier(deps, catalog), deps.io,
-                                     worker_id(), unknown_after=settings.alert_unknown_after,
-                                     max_failures=settings.alert_max_failures, catalog=catalog)  # fmt: skip
+    deps.alert_evaluator = Evaluator(
+        deps.cekura,
+        deps.alerts,
+        SlackAlertNotifier(deps, catalog),
+        deps.io,
+        worker_id(),
+        unknown_after=settings.alert_unknown_after,
+        max_failures=settings.alert_max_failures,
+        catalog=catalog,
+    )
 
     @app.action(BUTTONS)
     def on_click(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         action = body["actions"][0]
 
         def work() -> None:
-            said = on_button(deps, action["action_id"], str(action.get("value", "")), str(body["user"]["id"]),
-                             body.get("message") or {})  # fmt: skip
+            said = on_button(
+                deps,
+                action["action_id"],
+                str(action.get("value", "")),
+                str(body["user"]["id"]),
+                body.get("message") or {},
+            )
             respond(text=said, response_type="ephemeral", replace_original=False)
 
         deps.submit(run_reporting, work, respond, "alert button")

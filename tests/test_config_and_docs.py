@@ -28,6 +28,7 @@ METHOD_SCOPES = {
     "users_info": "users:read",
     "usergroups_users_list": "usergroups:read",
     "conversations_open": "im:write",
+    "conversations_members": "channels:read",
     "views_open": None,
     "views_update": None,
     "views_push": None,

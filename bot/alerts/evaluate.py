@@ -54,7 +54,9 @@ class TickResult:
 class WidgetCatalog:
     """Widget definitions and their dashboard's filters, cached for `ttl` (they change rarely)."""
 
-    def __init__(self, cekura: CekuraClient, clock: Callable[[], datetime], ttl: timedelta = timedelta(minutes=10)) -> None:
+    def __init__(
+        self, cekura: CekuraClient, clock: Callable[[], datetime], ttl: timedelta = timedelta(minutes=10)
+    ) -> None:
         self.cekura, self.clock, self.ttl = cekura, clock, ttl
         self._cache: dict[int, tuple[datetime, Widget, FilterJSON | None]] = {}
         self._lock = threading.Lock()
@@ -131,7 +133,9 @@ class Evaluator:
         widget, dashboard_filters = self.catalog.get(alert.rule.widget_id)
         where = filters.parse(alert.rule.where_text) if alert.rule.where_text else None
         spans = measure.fetch_spans(alert.rule, widget, now)
-        rows = [self.cekura.bulk_data([widget.id], measure.span_filter(widget, dashboard_filters, where, s)) for s in spans]
+        rows = [
+            self.cekura.bulk_data([widget.id], measure.span_filter(widget, dashboard_filters, where, s)) for s in spans
+        ]
         datas = [next((d for d in found if d.widget_id in (None, widget.id)), WidgetData()) for found in rows]
         measure.check_fits(alert.rule, widget, datas[0])
         return measure.read(alert.rule, widget, datas, now), datas, widget

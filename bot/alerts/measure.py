@@ -94,7 +94,9 @@ def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
         return value
     wants = {"fraction": "a percentage such as `90 %`", "seconds": "a duration such as `2 s` or `1500 ms`"}
     expected = wants.get(unit, "a plain number such as `1200` or `1.2k`")
-    raise UserError(f"{name} shows {_unit_words(unit)}, so the threshold must be {expected}, not `{rule.threshold.text}`.")
+    raise UserError(
+        f"{name} shows {_unit_words(unit)}, so the threshold must be {expected}, not `{rule.threshold.text}`."
+    )
 
 
 def _unit_words(unit: Unit) -> str:
@@ -118,7 +120,9 @@ def fetch_spans(rule: Rule, widget: Widget, now: datetime) -> list[Span]:
     return [(now - LINE_LATEST_SPAN, now)]
 
 
-def span_filter(widget: Widget, dashboard_filters: FilterJSON | None, where: FilterJSON | None, span: Span) -> FilterJSON:
+def span_filter(
+    widget: Widget, dashboard_filters: FilterJSON | None, where: FilterJSON | None, span: Span
+) -> FilterJSON:
     """The complete filter for one span: dashboard AND widget conditions (their ranges dropped) AND `where`."""
     _, dashboard_rest = filters.split_time_range(dashboard_filters)
     _, widget_rest = filters.split_time_range(widget.filters)

@@ -24,7 +24,7 @@ USAGE = (
     "[notify @oncall] [renotify 1h]"
 )
 MEASURE_HELP = (
-    "Measures: `latest`, `share of \"label\"` (pies), `avg|sum|min|max|count over 1h`, "
+    'Measures: `latest`, `share of "label"` (pies), `avg|sum|min|max|count over 1h`, '
     "`avg over 1h rises by 20 %` / `drops by 10 pts`, or `no data for 30m`."
 )
 OPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte", "=": "eq", "!=": "ne"}
@@ -128,7 +128,7 @@ def parse_duration(text: str, what: str) -> timedelta:
     """`15m`, `1h`, `30 min` → timedelta; a UserError naming `what` otherwise."""
     match = _DURATION.match(text.strip())
     if match is None or int(match.group(1)) <= 0:
-        raise UserError(f'`{what} {text}` needs a duration such as `5m`, `1h` or `1d`.', usage=USAGE)
+        raise UserError(f"`{what} {text}` needs a duration such as `5m`, `1h` or `1d`.", usage=USAGE)
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
 
 
@@ -215,8 +215,7 @@ def _condition(widget_id: int, original: list[str]) -> Rule:
         threshold = parse_threshold(" ".join(rest[2:]))
         if threshold.unit not in ("%", "pts") or threshold.value <= 0:
             raise UserError(
-                f"`{rest[0]} by` needs a positive change in `%` (relative) or `pts` (points): "
-                f"`{rest[0]} by 20 %`.",
+                f"`{rest[0]} by` needs a positive change in `%` (relative) or `pts` (points): `{rest[0]} by 20 %`.",
                 usage=USAGE,
             )
         return replace(rule, kind="change", direction=rest[0], threshold=threshold)  # type: ignore[arg-type]

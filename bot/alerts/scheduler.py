@@ -39,7 +39,9 @@ class AlertScheduler:
         )
         self._apscheduler.start()
         trigger = IntervalTrigger(seconds=self.seconds, timezone=UTC)
-        self._apscheduler.add_job(self.sweep, trigger, id=JOB_ID, replace_existing=True, next_run_time=datetime.now(UTC))
+        self._apscheduler.add_job(
+            self.sweep, trigger, id=JOB_ID, replace_existing=True, next_run_time=datetime.now(UTC)
+        )
 
     def sweep(self) -> None:
         """The job: a tick whose failure is logged and retried by the next sweep."""

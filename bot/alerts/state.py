@@ -46,8 +46,11 @@ def recovery_window(rule: Rule) -> timedelta:
 def recovery_words(rule: Rule) -> str:
     """What the message says about resolving (the anti-flapping rule in force)."""
     if rule.for_:
-        return f"Resolves once the value has been back on the good side for {_words(rule.for_)} (the same `for` window)."
-    return f"Resolves after two good evaluations in a row ({_words(rule.every)} apart), so a value at the line doesn't flap."
+        return (
+            f"Resolves once the value has been back on the good side for {_words(rule.for_)} (the same `for` window)."
+        )
+    apart = _words(rule.every)
+    return f"Resolves after two good evaluations in a row ({apart} apart), so a value at the line doesn't flap."
 
 
 def _words(delta: timedelta) -> str:
@@ -69,7 +72,9 @@ def worse(rule: Rule, a: float | None, b: float | None) -> float | None:
     return min(a, b) if lower_is_worse else max(a, b)
 
 
-def step(track: Track, breached: bool | None, value: float | None, now: datetime, rule: Rule) -> tuple[Track, Event | None]:
+def step(
+    track: Track, breached: bool | None, value: float | None, now: datetime, rule: Rule
+) -> tuple[Track, Event | None]:
     """The next state after one evaluation, and the event to announce, if any."""
     if breached is None:
         return track, None

@@ -102,10 +102,23 @@ def slot_of(now: datetime, every: timedelta) -> datetime:
 def _alert(row: AlertRow) -> Alert:
     track = Track(Status(row.status), row.breach_since, row.good_since, row.peak)
     return Alert(
-        row.id, row.channel, row.owner, parse_rule(row.rule_text), track, row.last_value, row.last_slot,
-        row.incident_id, row.failures, row.unknown, row.own_failures, row.snoozed_until, row.paused,
-        row.paused_reason, row.version, row.created_at,
-    )  # fmt: skip
+        row.id,
+        row.channel,
+        row.owner,
+        parse_rule(row.rule_text),
+        track,
+        row.last_value,
+        row.last_slot,
+        row.incident_id,
+        row.failures,
+        row.unknown,
+        row.own_failures,
+        row.snoozed_until,
+        row.paused,
+        row.paused_reason,
+        row.version,
+        row.created_at,
+    )
 
 
 def _incident(row: IncidentRow) -> Incident:
@@ -115,7 +128,9 @@ def _incident(row: IncidentRow) -> Incident:
 class AlertStore:
     """Reads and writes alerts; every write is one short transaction."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: Clock, *, stale_after: timedelta = timedelta(minutes=2)) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], clock: Clock, *, stale_after: timedelta = timedelta(minutes=2)
+    ) -> None:
         self._factory = factory
         self._clock = clock
         self.stale_after = stale_after  # a notification claimed longer ago belongs to a dead worker
@@ -145,7 +160,7 @@ class AlertStore:
             raise AlertNotFound(alert_id)
         return alert
 
-    def list(self, channel: str | None = None) -> list[Alert]:
+    def find(self, channel: str | None = None) -> list[Alert]:
         """Alerts of one channel (or all), by id."""
         query = select(AlertRow).order_by(AlertRow.id)
         if channel is not None:
@@ -155,7 +170,7 @@ class AlertStore:
 
     def active(self) -> list[Alert]:
         """Every alert that is not paused."""
-        return [a for a in self.list() if not a.paused]
+        return [a for a in self.find() if not a.paused]
 
     def change(self, alert_id: int, **values: Any) -> Alert:
         """Set columns (rule_text, paused, snoozed_until, …); a new rule starts from OK."""
@@ -236,8 +251,16 @@ class AlertStore:
         finally:
             session.close()
 
-    def commit(self, alert: Alert, slot: datetime, changes: dict[str, Any], notices: list[tuple[str, dict[str, Any]]],
-               *, open_incident: dict[str, Any] | None = None, incident: dict[str, Any] | None = None) -> bool:  # fmt: skip
+    def commit(
+        self,
+        alert: Alert,
+        slot: datetime,
+        changes: dict[str, Any],
+        notices: list[tuple[str, dict[str, Any]]],
+        *,
+        open_incident: dict[str, Any] | None = None,
+        incident: dict[str, Any] | None = None,
+    ) -> bool:
         """Write one evaluation's outcome if the alert is unchanged since it was read; False otherwise.
 
         `open_incident` creates an incident (its id goes to the alert and to the notices);
@@ -260,8 +283,18 @@ class AlertStore:
                 return False
             for kind, payload in notices:
                 key = f"{kind}:{incident_id}:{slot.isoformat()}"
-                session.add(ClaimRow(alert_id=alert.id, key=key, kind=kind, incident_id=incident_id, state="pending",
-                                     attempts=0, payload=json.dumps(payload), created_at=now))  # fmt: skip
+                session.add(
+                    ClaimRow(
+                        alert_id=alert.id,
+                        key=key,
+                        kind=kind,
+                        incident_id=incident_id,
+                        state="pending",
+                        attempts=0,
+                        payload=json.dumps(payload),
+                        created_at=now,
+                    )
+                )
         self.finish_slot(alert.id, slot)
         return True
 
@@ -275,7 +308,9 @@ class AlertStore:
     def claim_notices(self, worker: str, limit: int = 200) -> list[Notice]:
         """Claim owed notifications: pending ones, and claims of workers presumed dead (stale)."""
         now = self._clock()
-        owed = or_(ClaimRow.state == "pending", (ClaimRow.state == "claimed") & (ClaimRow.claimed_at < now - self.stale_after))
+        owed = or_(
+            ClaimRow.state == "pending", (ClaimRow.state == "claimed") & (ClaimRow.claimed_at < now - self.stale_after)
+        )
         query = select(ClaimRow).where(ClaimRow.kind != "eval", owed).order_by(ClaimRow.id).limit(limit)
         with session_scope(self._factory) as session:
             candidates = list(session.scalars(query))
@@ -301,7 +336,9 @@ class AlertStore:
         """Mark a claimed notification sent (with its ts), failed, or owed again (`retry`); False when not ours."""
         state = "pending" if retry else "failed" if error else "done"
         values = {"state": state, "message_ts": ts, "error": error}
-        statement = update(ClaimRow).where(ClaimRow.id == notice_id, ClaimRow.claimed_by == worker, ClaimRow.state == "claimed")
+        statement = update(ClaimRow).where(
+            ClaimRow.id == notice_id, ClaimRow.claimed_by == worker, ClaimRow.state == "claimed"
+        )
         with session_scope(self._factory) as session:
             return bool(session.execute(statement.values(**values)).rowcount)  # type: ignore[attr-defined]
 

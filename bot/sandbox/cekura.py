@@ -142,7 +142,7 @@ class CekuraSandbox:
             self._faults.append(Fault(path_contains, status, times, retry_after, body, method))
 
     def set_data(self, widget_id: int, data: Any) -> None:
-        """Serve `data` (a list of rows, or a callable(now) returning one) as the widget's chart data; None undoes it."""
+        """Serve `data` (rows, or a callable(now) returning rows) as the widget's chart data; None undoes it."""
         if data is None:
             self._data.pop(widget_id, None)
         else:

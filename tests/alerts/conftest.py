@@ -34,7 +34,7 @@ def module_harness(clock: Clock, tmp_path_factory: pytest.TempPathFactory) -> It
 def ah(module_harness: Harness, clock: Clock) -> Harness:
     h = module_harness
     assert h.deps.wait_idle(30)
-    for alert in h.deps.alerts.list():
+    for alert in h.deps.alerts.find():
         h.deps.alerts.remove(alert.id)
     h.cekura.reset()
     h.slack.reset()
@@ -69,17 +69,19 @@ def tick(h: Harness, clock: Clock, minutes: float) -> TickResult:
 
 def add(h: Harness, text: str, *, user: str = "U_ALICE", channel: str = "C_GENERAL") -> int:
     """Add an alert through the slash command; its id."""
-    before = {a.id for a in h.deps.alerts.list()}
+    before = {a.id for a in h.deps.alerts.find()}
     h.driver.command(f"alert add {text}", user=user, channel=channel)
     assert h.deps.wait_idle(30)
-    added = [a.id for a in h.deps.alerts.list() if a.id not in before]
+    added = [a.id for a in h.deps.alerts.find() if a.id not in before]
     assert len(added) == 1, h.slack.responses
     return added[0]
 
 
 def top(h: Harness, channel: str = "C_GENERAL") -> list[Message]:
     """Top-level bot messages in `channel`, set-up announcements left out."""
-    return [m for m in h.slack.messages if m.channel == channel and m.thread_ts is None and "set up" not in (m.text or "")]
+    return [
+        m for m in h.slack.messages if m.channel == channel and m.thread_ts is None and "set up" not in (m.text or "")
+    ]
 
 
 def replies(h: Harness, parent: Message) -> list[Message]:

@@ -27,7 +27,7 @@ def test_bad_rules_are_answered_clearly_and_nothing_is_stored(ah: Harness, text:
     assert ah.deps.wait_idle(30)
     answers = [delivery.body] + [str(r.get("text")) for r in ah.slack.responses]
     assert any(said.lower() in a.lower() for a in answers), answers[-3:]
-    assert ah.deps.alerts.list() == []
+    assert ah.deps.alerts.find() == []
     assert [m for m in ah.slack.messages if "set up" in (m.text or "")] == []
 
 
