@@ -77,7 +77,9 @@ def main() -> None:
             # A breach: ten rules on one widget whose line now crosses; time until the messages are in Slack.
             target = ids[0]
             for _ in range(10):
-                h.deps.alerts.add(channel="C_GENERAL", owner="U_ALICE", rule=parse_rule(f"widget {target} when latest >= 0 s"))
+                h.deps.alerts.add(
+                    channel="C_GENERAL", owner="U_ALICE", rule=parse_rule(f"widget {target} when latest >= 0 s")
+                )
             clock.now += timedelta(minutes=5)
             posted = len(h.slack.messages)
             started = time.perf_counter()
@@ -88,10 +90,13 @@ def main() -> None:
     print(f"## Alerts — {args.rules} rules over {WIDGETS} widgets, {LATENCY * 1000:.0f} ms per call ({machine()})\n")
     print("| run | rules evaluated | bulk_data calls | all Cekura calls | time |")
     print("|---|---|---|---|---|")
-    print(f"| first tick (widget look-ups cold) | {len(first.evaluated)} | {first.fetches} | {cold_calls} | {cold:.2f} s |")
+    cold_row = f"{len(first.evaluated)} | {first.fetches} | {cold_calls} | {cold:.2f} s"
+    print(f"| first tick (widget look-ups cold) | {cold_row} |")
     print(f"| next tick (look-ups cached) | {len(warm.evaluated)} | {warm.fetches} | {warm_calls} | {warm_s:.2f} s |")
-    print(f"| tick that sees a breach → {fires} incident messages in Slack | {len(fired.evaluated)} | {fired.fetches} "
-          f"| — | {breach_s:.2f} s |")
+    print(
+        f"| tick that sees a breach → {fires} incident messages in Slack | {len(fired.evaluated)} | {fired.fetches} "
+        f"| — | {breach_s:.2f} s |"
+    )
 
 
 if __name__ == "__main__":
