@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.replay import ReplayGuard
 from bot.slack_front import GatedApp, SlackFront
 from bot.slack_verify import SlackVerifier
-from handlers import actions, commands, digests, edits
+from handlers import actions, alerts, commands, digests, edits
 from handlers.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ def create_app(settings: Settings, deps: Deps) -> App:
     actions.register(app, deps)
     edits.register(app, deps)
     digests.register(app, deps)
+    alerts.register(app, deps)
 
     def trusted(request: BoltRequest | None) -> bool:
         """Whether the body came over the socket or carries a valid signature (never act on others)."""

@@ -57,6 +57,10 @@ def serve(settings: Settings) -> int:
 
     digests = DigestScheduler(deps)
     digests.start()
+    from bot.alerts.scheduler import AlertScheduler
+
+    alerting = AlertScheduler(deps.alert_evaluator, deps.clock)  # the evaluator was built by create_app
+    alerting.start()
     server.ready.set()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
     log.info("cekura-bot ready in %.1f s (%s)", time.monotonic() - started, mode)
@@ -71,6 +75,7 @@ def serve(settings: Settings) -> int:
         socket_handler.close()  # type: ignore[no-untyped-call]
     server.stop()
     digests.shutdown()
+    alerting.shutdown()
     deps.close()
     return 0
 

@@ -98,6 +98,18 @@ class Settings(BaseSettings):
     digest_max_failures: int = Field(
         3, ge=1, description="Consecutive failed deliveries after which a digest pauses itself."
     )
+    alert_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Consecutive failures of an alert's own (widget deleted, channel archived) "
+        "after which it pauses itself and DMs its owner.",
+    )
+    alert_unknown_after: int = Field(
+        3,
+        ge=1,
+        description="Consecutive failed evaluations (Cekura down or refusing) after which an alert "
+        "is UNKNOWN and the channel is told once.",
+    )
 
     @field_validator("approvers", "editors", "admins", mode="before")
     @classmethod

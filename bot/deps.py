@@ -24,6 +24,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import ChannelAccess
+from bot.alerts import AlertStore, MayUse
+from bot.alerts.access import AccessRules
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
@@ -75,7 +77,10 @@ class Deps:
     ledger: DeliveryLedger
     editing: EditService
     access: ChannelAccess  # who may use what belongs to a channel (members and ADMINS)
+    alerts: AlertStore
+    alert_rules: MayUse  # who may see and change a channel's alerts (members and ADMINS)
     clock: Clock = utc_now
+    alert_evaluator: Any = None  # bot.alerts.evaluate.Evaluator, built at wiring time with its notifier
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -110,6 +115,7 @@ class Deps:
             engine.dispose()
 
 
+
 def build_deps(
     settings: Settings,
     *,
@@ -134,6 +140,7 @@ def build_deps(
     poster = SlackPoster(slack, io)
     db = session_factory(engine)
     edits = EditStore(db, clock)
+    access = ChannelAccess(slack, settings.admins)
 
     def group_members(group_id: str) -> list[str]:
         users: list[object] = slack.usergroups_users_list(usergroup=group_id).get("users") or []
@@ -153,6 +160,8 @@ def build_deps(
         digests=DigestStore(db, clock),
         ledger=DeliveryLedger(db, clock),
         editing=EditService(cekura, edits, settings, group_members),
-        access=ChannelAccess(slack, settings.admins),
+        access=access,
+        alerts=AlertStore(db, clock),
+        alert_rules=AccessRules(access),
         clock=clock,
     )

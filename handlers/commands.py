@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.errors import UserError
 from bot.slack_text import escape
-from handlers import dashboard, digests, edits, messages
+from handlers import alerts, dashboard, digests, edits, messages
 from handlers.errors import run_reporting, user_message
 from handlers.router import COMMAND, Invocation, Reply, Router, Subcommand
 
@@ -31,7 +31,7 @@ def help_command(deps: Deps, inv: Invocation) -> Reply:
 
 
 HELP = Subcommand("help", "", "show this help", help_command, aliases=("?", "usage"))
-ROUTER = Router([*dashboard.COMMANDS, *edits.COMMANDS, *digests.COMMANDS, HELP])
+ROUTER = Router([*dashboard.COMMANDS, *edits.COMMANDS, *digests.COMMANDS, *alerts.COMMANDS, HELP])
 
 
 def answer(deps: Deps, text: str, inv: Invocation) -> Reply:

@@ -25,6 +25,7 @@ SETTING_PREFIXES = (
     "ALLOW_SELF_APPROVAL",
     "EDIT_REQUEST_TTL_HOURS",
     "DIGEST_",
+    "ALERT_",
 )
 
 

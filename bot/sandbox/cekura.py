@@ -59,6 +59,7 @@ class CekuraSandbox:
         self.seed = seed
         self._clock = clock or (lambda: datetime.now(UTC))
         self._faults: list[Fault] = []
+        self._data: dict[int, Any] = {}  # widget id → chart `data` served instead of the computed one
         self._fault_lock = threading.Lock()
         created = self.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=90)
         self._state = SandboxState(stamp(created), self.now)
@@ -140,6 +141,19 @@ class CekuraSandbox:
         with self._fault_lock:
             self._faults.append(Fault(path_contains, status, times, retry_after, body, method))
 
+    def set_data(self, widget_id: int, data: Any) -> None:
+        """Serve `data` (rows, or a callable(now) returning rows) as the widget's chart data; None undoes it."""
+        if data is None:
+            self._data.pop(widget_id, None)
+        else:
+            self._data[widget_id] = data
+
+    def _served(self, result: dict[str, Any], now: datetime) -> dict[str, Any]:
+        override = self._data.get(int(result.get("widget_id") or 0))
+        if override is None:
+            return result
+        return {**result, "data": override(now) if callable(override) else override}
+
     def requests(self, method: str | None = None, path_contains: str | None = None) -> list[Request]:
         """Requests received so far, optionally only one method and/or paths containing a string."""
         return [
@@ -152,6 +166,7 @@ class CekuraSandbox:
     def reset(self) -> None:
         """Back to the seeded dashboards, with faults and recorded requests cleared."""
         self._state.reset()
+        self._data.clear()
         with self._fault_lock:
             self._faults.clear()
         self._server.requests.clear()
@@ -253,12 +268,12 @@ class CekuraSandbox:
     def _bulk_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
         jobs = self._charts.bulk_jobs(json_body(request), now)
-        return self._page(jobs, request, lambda job: self._charts.compute(job, now))
+        return self._page(jobs, request, lambda job: self._served(self._charts.compute(job, now), now))
 
     def _widget_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
         job = self._charts.widget_job(ids[0], (request.query.get("filters") or [""])[0], now)
-        return Response.json(self._charts.compute(job, now))
+        return Response.json(self._served(self._charts.compute(job, now), now))
 
     def _preview_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
