@@ -100,16 +100,19 @@ class SlackPoster:
         more_text: Callable[[int, int], str] = lambda first, last: f"Charts {first}–{last}",
         pending: PendingUploads | None = None,
         thread_ts: str | None = None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
-        With `thread_ts`, everything goes into that thread instead.
+        With `thread_ts`, everything goes into that thread instead. `on_uploaded(file_ids)` runs
+        once the first message's files are uploaded, before they are shared (crash recovery).
 
         Returns the message ts when it was needed (and so learned), else None: Slack shares files
         asynchronously and learning the ts costs polling.
         """
         return self._joining(
-            channel, lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts)
+            channel,
+            lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts, on_uploaded),
         )
 
     def pending(self) -> PendingUploads:
@@ -135,10 +138,13 @@ class SlackPoster:
         more_text: Callable[[int, int], str],
         pending: PendingUploads | None,
         thread_ts: str | None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
         if not files:
             return self._post_text(channel, text, blocks, thread_ts)
         first = self._upload(files[:FILES_PER_MESSAGE], pending)
+        if on_uploaded is not None:
+            on_uploaded([file_id for file_id, _ in first])
         self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=None)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts
