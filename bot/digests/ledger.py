@@ -10,9 +10,10 @@ and taking over a dead worker's claim (or retrying a failed one) is a compare-an
 only one writer can win. A claim is a lease (`lease_until`) that the live worker renews while it
 works (`renew`, from a heartbeat thread); once the lease has run out the worker is presumed dead and
 another may take the slot over — keeping the `file_ids` it recorded, so the new owner can ask Slack
-whether the dead worker's post landed before posting again. After a restart, `due_slots` returns at most one slot per subscription —
-the latest one, if it is younger than the grace period — so a night of downtime is one late post,
-not a storm.
+whether the dead worker's post landed before posting again.
+
+After a restart, `due_slots` returns at most one slot per subscription — the latest one, if it is
+younger than the grace period — so a night of downtime is one late post, not a storm.
 """
 
 from __future__ import annotations

@@ -64,6 +64,15 @@ class EditStore:
         self._factory = factory
         self._clock = clock
 
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        """The session factory (the reconciler takes its cross-process lock on the same database)."""
+        return self._factory
+
+    def now(self) -> datetime:
+        """The store's clock: aware UTC."""
+        return self._now()
+
     def _now(self, now: datetime | None = None) -> datetime:
         moment = now or self._clock()
         if moment.tzinfo is None:
@@ -149,6 +158,16 @@ class EditStore:
             .where(Row.kind == kind, Row.object_id == object_id)
             .where(Row.state.in_([State.PENDING.value, State.APPROVED.value]))
             .order_by(Row.created_at, Row.id)
+        )
+        with session_scope(self._factory) as session:
+            return [_snapshot(row) for row in session.scalars(query)]
+
+    def unsettled(self, approved_before: datetime) -> list[EditRequest]:
+        """Requests approved before that moment and still `approved`: their apply was cut off."""
+        query = (
+            select(Row)
+            .where(Row.state == State.APPROVED.value, Row.decided_at < self._now(approved_before))
+            .order_by(Row.decided_at, Row.id)
         )
         with session_scope(self._factory) as session:
             return [_snapshot(row) for row in session.scalars(query)]
