@@ -34,7 +34,7 @@ class Periodic:
         """Run `job` every `seconds` (never two runs of it at once); with `now`, also right at start."""
         first = {"next_run_time": datetime.now(UTC)} if now else {}
         self.scheduler.add_job(
-            _guarded(job, name), "interval", seconds=seconds, id=name, replace_existing=True, **first
+            _guarded(job, name), "interval", seconds=seconds, id=name, name=name, replace_existing=True, **first
         )
 
     def start(self) -> None:

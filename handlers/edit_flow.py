@@ -60,6 +60,7 @@ def refresh_message(deps: Deps, request_id: str, *, tell_requester: bool) -> Non
             text=em.request_text(request),
             blocks=em.request_message(request),
         )
+        deps.edits.mark_shown(request.id, request.state_version)
     if tell_requester:
         try:
             deps.slack.chat_postEphemeral(

@@ -113,10 +113,13 @@ class BotProcess:
             self.driver.close()
         self.driver = SlackDriver(url + "/slack/events", SIGNING_SECRET, self.slack)
 
+    def log_text(self) -> str:
+        """What the current run logged so far."""
+        return self.log.read_text(errors="replace").rsplit(f"==== start {self.starts} ", 1)[-1]
+
     def log_has(self, *parts: str) -> bool:
         """Does a log line of the current run contain every one of `parts`?"""
-        run = self.log.read_text(errors="replace").rsplit(f"==== start {self.starts} ", 1)[-1]
-        return any(all(part in line for part in parts) for line in run.splitlines())
+        return any(all(part in line for part in parts) for line in self.log_text().splitlines())
 
     @property
     def pid(self) -> int:

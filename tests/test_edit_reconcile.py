@@ -154,3 +154,14 @@ def test_landed_reads_removals_restores_and_partial_applies() -> None:
     restored = {**removed, "widgets": [*removed["widgets"], {"id": 9, "name": "w1"}]}
     assert landed(removed, {"restore_widgets": [{"name": "w1"}]}, restored) == "proposed"
     assert landed(removed, {"restore_widgets": [{"name": "w1"}]}, removed) == "base"
+
+
+def test_an_outcome_slack_never_showed_is_returned_once_to_be_shown(service: EditService, clock: Clock) -> None:
+    shown = approved_then_killed(service, "shown")
+    assert service._apply(shown).ok  # applied, and its message updated as after_decision does:
+    assert service.store.mark_shown(shown.id, service.store.require(shown.id).state_version)
+    hidden = approved_then_killed(service, "hidden")
+    assert service._apply(hidden).ok  # applied, then killed before Slack heard of it
+    clock.advance(minutes=11)
+    assert [(r.id, r.state) for r in service.reconcile()] == [(hidden.id, State.APPLIED)]
+    assert service.reconcile() == []

@@ -8,7 +8,8 @@ Cekura knows whether the PATCH landed, so the object is read again: it has the p
 `applied` ("confirmed after restart"); it still has the base values → `failed`, with *Retry*;
 anything else → `conflicted`. One process sweeps at a time (a PostgreSQL advisory lock; on SQLite, a
 process lock), and every transition is still the store's compare-and-set, so a request is settled
-once even if two sweeps did meet.
+once even if two sweeps did meet. Requests settled just before a crash that kept Slack from hearing
+of it (`shown_version` behind `state_version`) are returned too, so their message gets updated.
 """
 
 from __future__ import annotations
@@ -79,10 +80,16 @@ class Reconciler:
                 return []  # another process is sweeping right now
             store = self.service.store
             settled = []
-            for request in store.unsettled(store.now() - self.after):
+            cutoff = store.now() - self.after
+            for request in store.unsettled(cutoff):
                 outcome = self._settle(request)
-                if outcome is not None:
-                    settled.append(outcome)
+                if outcome is not None and store.mark_shown(outcome.id, outcome.state_version):
+                    settled.append(outcome)  # claimed for showing: the caller updates Slack
+            # Settled before a crash, but Slack never heard: claim showing it (a CAS), then it is shown.
+            for request in store.unshown(cutoff):
+                if store.mark_shown(request.id, request.state_version):
+                    log.info("edit request %s: showing its %s outcome after restart", request.id, request.state.value)
+                    settled.append(request)
             return settled
 
     def _settle(self, request: EditRequest) -> EditRequest | None:

@@ -206,7 +206,7 @@ class EditService:
         return timedelta(seconds=self.settings.edit_reconcile_after_seconds)
 
     def reconcile(self) -> list[EditRequest]:
-        """Settle approved requests whose apply was cut off; the ones this call moved."""
+        """Settle approved requests whose apply was cut off, and find outcomes Slack never showed."""
         return Reconciler(self, self.reconcile_after).run()
 
     def _apply(self, request: EditRequest) -> Outcome:
