@@ -25,10 +25,12 @@ log = logging.getLogger("bot")
 
 def serve(settings: Settings) -> int:
     """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with /healthz on PORT."""
+    from bot import kill_points
     from bot.app import create_app
     from bot.deps import build_deps, slack_client
     from bot.startup import slack_errors
 
+    kill_points.arm(settings.cekura_bot_kill_at)  # tests only; unset in production
     started = time.monotonic()
     check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops the start here
     deps = build_deps(settings)
@@ -48,10 +50,14 @@ def serve(settings: Settings) -> int:
         deps.close()
         raise
     from bot.periodic import Periodic
+    from handlers.edit_flow import reconcile_sweep
     from handlers.edits import expire_sweep
 
     periodic = Periodic()
     periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
+    # At start (a crash may have cut an apply off) and then about every minute.
+    every = min(60.0, settings.edit_reconcile_after_seconds)
+    periodic.every(every, lambda: reconcile_sweep(deps), "edit-reconcile", now=True)
     periodic.start()
     from bot.digests.scheduler import DigestScheduler
 

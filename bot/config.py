@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     )
     allow_self_approval: bool = Field(False, description="Whether a requester may approve their own edit.")
     edit_request_ttl_hours: float = Field(24, gt=0, description="Hours after which a pending edit request expires.")
+    edit_reconcile_after_seconds: float = Field(
+        600,
+        gt=0,
+        description="An approved edit still unfinished this long after approval was cut off (a crash): the bot "
+        "re-reads Cekura and settles it as applied, failed or conflicted. Keep well above the apply time.",
+    )
     digest_grace_minutes: int = Field(
         60, ge=0, description="After a restart, missed digests younger than this are sent once, marked late."
     )
@@ -109,6 +115,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Consecutive failed evaluations (Cekura down or refusing) after which an alert "
         "is UNKNOWN and the channel is told once.",
+    )
+    digest_lease_seconds: float = Field(
+        60,
+        gt=0,
+        description="A worker's claim on a digest delivery lasts this long and is renewed while it works; "
+        "a dead worker's delivery is taken over once its lease ran out.",
+    )
+    cekura_bot_kill_at: str | None = Field(
+        None, description="Tests only: SIGKILL the bot when it reaches this named kill point (see bot/kill_points.py)."
     )
 
     @field_validator("approvers", "editors", "admins", mode="before")

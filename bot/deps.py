@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -115,7 +115,6 @@ class Deps:
             engine.dispose()
 
 
-
 def build_deps(
     settings: Settings,
     *,
@@ -158,7 +157,7 @@ def build_deps(
         db,
         edits=edits,
         digests=DigestStore(db, clock),
-        ledger=DeliveryLedger(db, clock),
+        ledger=DeliveryLedger(db, clock, lease=timedelta(seconds=settings.digest_lease_seconds)),
         editing=EditService(cekura, edits, settings, group_members),
         access=access,
         alerts=AlertStore(db, clock),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -30,9 +30,12 @@ class Periodic:
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         )
 
-    def every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
-        """Run `job` every `seconds` (never two runs of it at once)."""
-        self.scheduler.add_job(_guarded(job, name), "interval", seconds=seconds, id=name, replace_existing=True)
+    def every(self, seconds: float, job: Callable[[], Any], name: str, *, now: bool = False) -> None:
+        """Run `job` every `seconds` (never two runs of it at once); with `now`, also right at start."""
+        first = {"next_run_time": datetime.now(UTC)} if now else {}
+        self.scheduler.add_job(
+            _guarded(job, name), "interval", seconds=seconds, id=name, name=name, replace_existing=True, **first
+        )
 
     def start(self) -> None:
         """Start the timers."""

@@ -3,14 +3,25 @@
 matplotlib holds the GIL while it draws, so threads do not help; processes do. Workers come from a
 forkserver that has already imported matplotlib (fork after threads is unsafe, spawn is slow), and
 `warm()` draws one chart of each kind in every worker so the first real request is fast.
+
+The forkserver and the workers die with the bot, even when it is SIGKILLed (no atexit runs then):
+on Linux each asks the kernel for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG), and each
+worker also runs a watchdog thread that exits once it has been orphaned (its parent pid changes).
+The forkserver gets no thread (it forks, and forking a threaded process is unsafe); it is
+preloaded with `bot.render_forkserver`, whose import arms the signal. The resource tracker exits
+by itself once the last of them is gone (its pipe closes).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -21,6 +32,32 @@ from charts.spec import Chart
 
 log = logging.getLogger(__name__)
 RENDER_TIMEOUT_S = 60.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+ORPHAN_CHECK_S = 0.5
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux); exit now if it already has."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != parent or parent == 1:
+        os._exit(1)  # the parent died before the signal was armed
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(ORPHAN_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(1)  # orphaned: the forkserver (and so the bot) is gone
+
+
+def _worker_init() -> None:
+    """Runs first in every render worker: die with the forkserver, by signal and by watchdog."""
+    die_with_parent()
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
 
 
 class RenderPool:
@@ -33,8 +70,8 @@ class RenderPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["charts", "matplotlib.backends.backend_agg"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        context.set_forkserver_preload(["bot.render_forkserver", "charts", "matplotlib.backends.backend_agg"])
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init)
 
     def warm(self) -> None:
         """Start every worker and draw one chart of each kind in it."""

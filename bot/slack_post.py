@@ -101,10 +101,12 @@ class SlackPoster:
         more_text: Callable[[int, int], Mrkdwn] = lambda first, last: md("Charts {0}–{1}", first, last),
         pending: PendingUploads | None = None,
         thread_ts: str | None = None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
-        With `thread_ts`, everything goes into that thread instead.
+        With `thread_ts`, everything goes into that thread instead. `on_uploaded(file_ids)` runs
+        once the first message's files are uploaded, before they are shared (crash recovery).
 
         `text` and the thread comments from `more_text` are Mrkdwn (bot/slack_text.py): Slack parses
         both, so data in them must have been escaped.
@@ -113,7 +115,8 @@ class SlackPoster:
         asynchronously and learning the ts costs polling.
         """
         return self._joining(
-            channel, lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts)
+            channel,
+            lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts, on_uploaded),
         )
 
     def pending(self) -> PendingUploads:
@@ -139,10 +142,13 @@ class SlackPoster:
         more_text: Callable[[int, int], Mrkdwn],
         pending: PendingUploads | None,
         thread_ts: str | None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
         if not files:
             return self._post_text(channel, text, blocks, thread_ts)
         first = self._upload(files[:FILES_PER_MESSAGE], pending)
+        if on_uploaded is not None:
+            on_uploaded([file_id for file_id, _ in first])
         self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=None)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts

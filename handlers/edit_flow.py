@@ -60,6 +60,7 @@ def refresh_message(deps: Deps, request_id: str, *, tell_requester: bool) -> Non
             text=em.request_text(request),
             blocks=em.request_message(request),
         )
+        deps.edits.mark_shown(request.id, request.state_version)
     if tell_requester:
         try:
             deps.slack.chat_postEphemeral(
@@ -86,3 +87,14 @@ def expire_sweep(deps: Deps) -> int:
         except SlackApiError as exc:  # a deleted message must not keep the others from being marked
             log.warning("could not mark %s expired in Slack: %s", request.id, exc.response.get("error"))
     return len(expired)
+
+
+def reconcile_sweep(deps: Deps) -> int:
+    """Settle approved edits whose apply a crash cut off, and show each outcome as a decision would."""
+    settled = deps.editing.reconcile()
+    for request in settled:
+        try:
+            refresh_message(deps, request.id, tell_requester=True)
+        except SlackApiError as exc:  # one deleted message must not keep the others from being marked
+            log.warning("could not show the settled %s in Slack: %s", request.id, exc.response.get("error"))
+    return len(settled)

@@ -90,7 +90,7 @@ def store(factory: sessionmaker[Session], clock: Clock) -> DigestStore:
 
 @pytest.fixture
 def ledger(factory: sessionmaker[Session], clock: Clock) -> DeliveryLedger:
-    return DeliveryLedger(factory, clock, stale_after=timedelta(minutes=10), max_attempts=3)
+    return DeliveryLedger(factory, clock, lease=timedelta(minutes=10), max_attempts=3)
 
 
 def _add(store: DigestStore, schedule: str = "daily 09:00", channel: str = "C1", **kw: object) -> Subscription:
@@ -123,7 +123,7 @@ def test_migration_upgrade_twice_is_safe_and_downgrade_round_trips(engine: Engin
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004_alerts"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005_recovery"
     command.downgrade(alembic_config(engine), "0001_edits")
     assert not sa.inspect(engine).has_table("digest_deliveries")
     migrate(engine)
@@ -259,9 +259,9 @@ def test_a_killed_workers_claim_is_taken_over_once_it_is_stale(
     assert ledger.claim(sub.id, slot, "dead")  # …and the process is killed before mark_sent
     clock.advance(minutes=5)
     assert not ledger.claim(sub.id, slot, "alive")  # could still be working
-    assert ledger.stale_claims(clock(), timedelta(minutes=10)) == []
+    assert ledger.stale_claims(clock()) == []
     clock.advance(minutes=6)
-    assert [d.claimed_by for d in ledger.stale_claims(clock(), timedelta(minutes=10))] == ["dead"]
+    assert [d.claimed_by for d in ledger.stale_claims(clock())] == ["dead"]
     wins = _race([partial(ledger.claim, sub.id, slot, f"r{i}", late=True) for i in range(20)])
     assert wins.count(True) == 1
     row = ledger.get(sub.id, slot)
@@ -306,10 +306,10 @@ def test_a_process_killed_mid_delivery_is_retried_after_restart(
         worker.wait()
         worker.stdout.close()  # type: ignore[union-attr]
     restarted = Clock(now)
-    ledger = DeliveryLedger(session_factory(engine), restarted, stale_after=timedelta(minutes=10))
+    ledger = DeliveryLedger(session_factory(engine), restarted, lease=timedelta(minutes=10))
     assert not ledger.claim(sub.id, slot, "restarted")  # too fresh to call the worker dead
     restarted.advance(minutes=13)
-    [stale] = ledger.stale_claims(restarted(), timedelta(minutes=10))
+    [stale] = ledger.stale_claims(restarted())
     assert (stale.subscription_id, stale.claimed_by) == (sub.id, "doomed")
     [due] = ledger.due_slots([sub], restarted(), timedelta(hours=2))
     assert (due.slot, due.late) == (slot, True)

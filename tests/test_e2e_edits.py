@@ -255,10 +255,13 @@ def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None
             EditActions.APPROVE, request_id(message), message=message, user=APPROVER, block_id=EditBlocks.ACTIONS
         )
         assert ack.status == 200, ack
-        # Approved comes before applied: wait for the end of the road, not just past pending.
-        h.slack.wait_for(lambda: h.deps.edits.require(request_id(message)).state.is_final, timeout=15)
+        # `approved` comes before the apply: wait for where the apply ends (applied, failed, conflicted).
+        settled = ("applied", "failed", "conflicted")
+        h.slack.wait_for(lambda: h.deps.edits.require(request_id(message)).state.value in settled, timeout=15)
+        assert h.deps.wait_idle(30)
         state = h.deps.edits.require(request_id(message)).state
-        assert h.cekura.widgets[34]["name"] == "after restart", (state, [r.get("text") for r in h.slack.responses][1:])
+        assert state.value == "applied", (state, [r.get("text") for r in h.slack.responses][1:])
+        assert h.cekura.widgets[34]["name"] == "after restart"
 
 
 @pytest.mark.postgres

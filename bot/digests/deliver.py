@@ -4,7 +4,11 @@
 
 Subscriptions due together for the same dashboard, period, conditions and time zone form one group:
 one Cekura fetch and one render, then one post per channel. The ledger decides who delivers: a slot
-is claimed before anything is fetched and marked sent only after Slack accepted the post. One
+is claimed before anything is fetched and marked sent only after Slack accepted the post; the claim
+is a lease renewed by a heartbeat while the batch runs. The uploaded file ids are recorded before
+Slack shares them, so a worker taking over a dead one's slot asks Slack (files.info) whether that
+post landed and, if it did, marks it sent instead of posting twice. A text-only digest (no charts)
+has no such key: killed between chat.postMessage and mark_sent, it is posted again on takeover. One
 channel failing never touches the others; failures that are the subscription's own (channel
 archived, bot removed, dashboard gone) count towards pausing it, outages of Cekura or Slack do not.
 """
@@ -22,10 +26,12 @@ from typing import TYPE_CHECKING, Literal
 
 from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
+from bot.digests.lease import Heartbeat
 from bot.digests.ledger import DueSlot
 from bot.digests.notify import Notifier, error_words
 from bot.digests.store import Subscription
 from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError
+from bot.kill_points import kill_point
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -128,15 +134,18 @@ class Deliverer:
             shared = (sub.dashboard_id, period.start, period.end, sub.where_text or "", sub.tz)
             groups.setdefault(shared if self.share else (sub.id, item.slot), []).append((item, period))
         batch = Batch()
-        futures = [self._groups.submit(self._group, members, now, requester) for members in groups.values()]
-        for future in futures:
-            try:
-                outcomes, built = future.result()
-            except Exception:  # e.g. the database went away mid-claim: the ledger stays right, retry later
-                log.exception("a digest group failed; its unclaimed or unmarked slots are retried later")
-                continue
-            batch.outcomes.extend(outcomes)
-            batch.renders += built
+        if not groups:
+            return batch
+        with Heartbeat(self.deps.ledger, self.worker):
+            futures = [self._groups.submit(self._group, members, now, requester) for members in groups.values()]
+            for future in futures:
+                try:
+                    outcomes, built = future.result()
+                except Exception:  # e.g. the database went away mid-claim: the ledger stays right, retry later
+                    log.exception("a digest group failed; its unclaimed or unmarked slots are retried later")
+                    continue
+                batch.outcomes.extend(outcomes)
+                batch.renders += built
         return batch
 
     def _group(
@@ -147,6 +156,7 @@ class Deliverer:
         for item, _ in members:
             sub = item.subscription
             if self.deps.ledger.claim(sub.id, item.slot, self.worker, late=item.late):
+                kill_point("digest.claimed")
                 won.append(item)
             else:
                 outcomes.append(Outcome(sub.id, item.slot, "taken"))
@@ -162,24 +172,52 @@ class Deliverer:
         return outcomes + [future.result() for future in posts], 1
 
     def _post(self, item: DueSlot, digest: Digest, requester: str | None) -> Outcome:
-        sub, slot = item.subscription, item.slot
+        sub, slot, ledger = item.subscription, item.slot, self.deps.ledger
+        try:
+            landed = self._landed_before(item)
+        except Exception as exc:  # Slack could not say: posting now might double it, so retry later
+            return self._failed(item, exc, requester)
+        if landed is not None:
+            log.info("digest %s, slot %s: the previous worker's post had landed (ts %s)", sub.id, slot, landed)
+            ledger.mark_sent(sub.id, slot, landed, worker=self.worker)
+            self.deps.digests.record_success(sub.id, None if requester else digest.data_hash, slot=slot)
+            return Outcome(sub.id, slot, "sent", landed)
         skip = None if requester else _skip_reason(sub, digest)
         if skip is not None:
-            self.deps.ledger.mark_skipped(sub.id, slot, skip, worker=self.worker)
+            ledger.mark_skipped(sub.id, slot, skip, worker=self.worker)
             self.deps.digests.record_success(sub.id, None, slot=slot)
             return Outcome(sub.id, slot, "skipped", skip)
         try:
             self.pacer.wait(sub.channel)
-            ts = self.notifier.post_digest(sub, digest, slot=slot, late=item.late, requester=requester)
+            if not ledger.holds(sub.id, slot, self.worker):
+                # The lease lapsed (a stall longer than the lease): a successor owns the slot now.
+                return Outcome(sub.id, slot, "taken", "lease lost before posting")
+
+            def uploaded(file_ids: list[str]) -> None:
+                ledger.record_files(sub.id, slot, self.worker, file_ids)
+                kill_point("digest.uploaded")
+
+            ts = self.notifier.post_digest(
+                sub, digest, slot=slot, late=item.late, requester=requester, on_uploaded=uploaded
+            )
+            kill_point("digest.posted")
         except Exception as exc:
             return self._failed(item, exc, requester)
-        if not self.deps.ledger.mark_sent(sub.id, slot, ts or "", worker=self.worker):
+        if not ledger.mark_sent(sub.id, slot, ts or "", worker=self.worker):
             log.warning("digest %s, slot %s: posted, but the claim had been taken over", sub.id, slot)
+        kill_point("digest.sent")
         if requester:
             self.deps.digests.record_success(sub.id, None)  # a manual run leaves the schedule's periods alone
         else:
             self.deps.digests.record_success(sub.id, digest.data_hash, slot=slot)
         return Outcome(sub.id, slot, "sent", ts or "")
+
+    def _landed_before(self, item: DueSlot) -> str | None:
+        """The ts of an earlier attempt's post of this slot that Slack did share, or None."""
+        row = self.deps.ledger.get(item.subscription.id, item.slot)
+        if row is None or not row.file_ids:
+            return None
+        return self.notifier.already_posted(item.subscription.channel, row.file_ids[0])
 
     def _failed(self, item: DueSlot, exc: BaseException, requester: str | None) -> Outcome:
         sub, slot = item.subscription, item.slot

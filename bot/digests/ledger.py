@@ -1,14 +1,19 @@
 """The delivery ledger: each (subscription, slot) is delivered once, across threads and processes.
 
     if ledger.claim(sub.id, slot, worker):        # INSERT; the unique key decides who delivers
+        ledger.record_files(sub.id, slot, worker, file_ids)   # before Slack shares them
         ts = post_digest(...)
         ledger.mark_sent(sub.id, slot, ts)        # or mark_skipped / mark_failed
 
 The database decides, never an in-process lock: a claim is an INSERT that only one writer can make,
 and taking over a dead worker's claim (or retrying a failed one) is a compare-and-set UPDATE that
-only one writer can win. After a restart, `due_slots` returns at most one slot per subscription —
-the latest one, if it is younger than the grace period — so a night of downtime is one late post,
-not a storm.
+only one writer can win. A claim is a lease (`lease_until`) that the live worker renews while it
+works (`renew`, from a heartbeat thread); once the lease has run out the worker is presumed dead and
+another may take the slot over — keeping the `file_ids` it recorded, so the new owner can ask Slack
+whether the dead worker's post landed before posting again.
+
+After a restart, `due_slots` returns at most one slot per subscription — the latest one, if it is
+younger than the grace period — so a night of downtime is one late post, not a storm.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class Delivery:
     attempts: int
     error: str | None
     message_ts: str | None
+    lease_until: datetime | None = None
+    file_ids: tuple[str, ...] = ()
 
 
 class DueSlot(NamedTuple):
@@ -76,14 +83,16 @@ class DueSlot(NamedTuple):
 def _delivery(row: Any) -> Delivery:
     values = {name: getattr(row, name) for name in Delivery.__dataclass_fields__}
     values["state"] = DeliveryState(values["state"])
+    values["file_ids"] = tuple(i for i in (values["file_ids"] or "").split(",") if i)
     return Delivery(**values)
 
 
 class DeliveryLedger:
     """Claims and outcomes of digest deliveries in `digest_deliveries`.
 
-    `stale_after`: a claim older than this belongs to a worker presumed dead (killed mid-delivery)
-    and may be taken over; keep it well above the longest render-and-post. `max_attempts`: how
+    `lease`: how long a claim lasts unless its worker renews it; a claim whose lease ran out
+    belongs to a worker presumed dead (killed mid-delivery) and may be taken over. The worker renews
+    every lease/3 (see lease.py), so only a dead or wedged worker lets it lapse. `max_attempts`: how
     many times one slot is tried in all (first claim included) before it stays failed.
     """
 
@@ -92,12 +101,12 @@ class DeliveryLedger:
         factory: sessionmaker[Session],
         clock: Clock = lambda: datetime.now(UTC),
         *,
-        stale_after: timedelta = timedelta(minutes=10),
+        lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 3,
     ) -> None:
         self._factory = factory
         self._clock = clock
-        self.stale_after = stale_after
+        self.lease = lease
         self.max_attempts = max_attempts
 
     def claim(self, subscription_id: int, slot: datetime, worker: str, *, late: bool = False) -> bool:
@@ -108,8 +117,10 @@ class DeliveryLedger:
         row = self.get(subscription_id, slot)
         if row is None or not self._can_take(row, now):
             return False  # delivered, being delivered, out of attempts, or the digest was removed
-        # Compare-and-set on everything the takeover changes: of several workers that all saw
-        # the same stale or failed row, exactly one UPDATE matches.
+        # Compare-and-set on everything the takeover or a renewal changes: of several workers that
+        # all saw the same stale or failed row, exactly one UPDATE matches — and none does if the
+        # owner renewed its lease in between (it was alive after all).
+        same_lease = _T.c.lease_until.is_(None) if row.lease_until is None else _T.c.lease_until == row.lease_until
         takeover = (
             update(_T)
             .where(
@@ -117,11 +128,13 @@ class DeliveryLedger:
                 _T.c.state == row.state.value,
                 _T.c.claimed_at == row.claimed_at,
                 _T.c.attempts == row.attempts,
+                same_lease,
             )
             .values(
                 state=DeliveryState.CLAIMED.value,
                 claimed_by=worker,
                 claimed_at=now,
+                lease_until=now + self.lease,
                 attempts=row.attempts + 1,
                 late=late,
                 finished_at=None,
@@ -129,6 +142,31 @@ class DeliveryLedger:
             )
         )
         return self._execute(takeover) == 1
+
+    def renew(self, worker: str) -> int:
+        """Extend the lease of every unfinished claim of `worker`; how many it still holds."""
+        now = self._clock()
+        statement = (
+            update(_T)
+            .where(_T.c.claimed_by == worker, _T.c.state == DeliveryState.CLAIMED.value)
+            .values(lease_until=now + self.lease)
+        )
+        return self._execute(statement)
+
+    def holds(self, subscription_id: int, slot: datetime, worker: str) -> bool:
+        """Is the slot still claimed by `worker` with a live lease? (checked right before posting)"""
+        row = self.get(subscription_id, slot)
+        return (
+            row is not None
+            and row.state is DeliveryState.CLAIMED
+            and row.claimed_by == worker
+            and not self._lapsed(row, self._clock())
+        )
+
+    def record_files(self, subscription_id: int, slot: datetime, worker: str, file_ids: Iterable[str]) -> bool:
+        """Remember the uploaded file ids before Slack shares them, so a successor can look them up."""
+        statement = update(_T).where(*self._owned(subscription_id, slot, worker)).values(file_ids=",".join(file_ids))
+        return self._execute(statement) == 1
 
     def mark_sent(self, subscription_id: int, slot: datetime, message_ts: str, *, worker: str | None = None) -> bool:
         """Record the post; False when the claim was no longer this worker's (or is gone)."""
@@ -176,20 +214,33 @@ class DeliveryLedger:
             if (row := rows.get((sub_id, slot))) is None or self._can_take(row, now)
         ]
 
-    def stale_claims(self, now: datetime, timeout: timedelta) -> list[Delivery]:
-        """Claims older than `timeout` that were never finished: their worker died mid-delivery."""
-        query = (
-            select(_T)
-            .where(_T.c.state == DeliveryState.CLAIMED.value, _T.c.claimed_at < now - timeout)
-            .order_by(_T.c.slot, _T.c.id)
+    def stale_claims(self, now: datetime) -> list[Delivery]:
+        """Unfinished claims whose lease ran out: their worker died mid-delivery."""
+        lapsed = or_(
+            _T.c.lease_until < now,
+            and_(_T.c.lease_until.is_(None), _T.c.claimed_at < now - self.lease),  # rows from before leases
         )
+        query = select(_T).where(_T.c.state == DeliveryState.CLAIMED.value, lapsed).order_by(_T.c.slot, _T.c.id)
         with session_scope(self._factory) as session:
             return [_delivery(row) for row in session.execute(query)]
 
+    def _lapsed(self, row: Delivery, now: datetime) -> bool:
+        until = row.lease_until if row.lease_until is not None else row.claimed_at + self.lease
+        return until < now
+
     def _can_take(self, row: Delivery, now: datetime) -> bool:
         if row.state is DeliveryState.CLAIMED:
-            return row.claimed_at < now - self.stale_after
+            return self._lapsed(row, now)
         return row.state is DeliveryState.FAILED and row.attempts < self.max_attempts
+
+    @staticmethod
+    def _owned(subscription_id: int, slot: datetime, worker: str) -> list[ColumnElement[bool]]:
+        return [
+            _T.c.subscription_id == subscription_id,
+            _T.c.slot == slot_key(slot),
+            _T.c.state == DeliveryState.CLAIMED.value,
+            _T.c.claimed_by == worker,
+        ]
 
     def _insert(self, subscription_id: int, slot: datetime, worker: str, now: datetime, late: bool) -> bool:
         values = {
@@ -199,6 +250,7 @@ class DeliveryLedger:
             "late": late,
             "claimed_by": worker,
             "claimed_at": now,
+            "lease_until": now + self.lease,
             "attempts": 1,
         }
         session = self._factory()

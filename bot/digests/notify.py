@@ -8,7 +8,7 @@ itself, and the channel's notice when a slot could not be built after every retr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,12 @@ def _slack_error(exc: Exception) -> object:
     return exc.response.get("error") if isinstance(exc, SlackApiError) else exc
 
 
+def _shares(shares: dict[str, dict[str, Sequence[dict[str, object]]]], channel: str) -> Sequence[dict[str, object]]:
+    """files.info's `shares.public|private[channel]` entries (top-level shares first)."""
+    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
+    return sorted(entries, key=lambda e: "thread_ts" in e)
+
+
 def error_words(exc: BaseException) -> str:
     """A failure as users may read it; the unexpected ones are logged with a reference."""
     if isinstance(exc, BotError):
@@ -47,9 +53,20 @@ class Notifier:
         self.on_pause = on_pause
 
     def post_digest(
-        self, sub: Subscription, digest: Digest, *, slot: datetime, late: bool, requester: str | None
+        self,
+        sub: Subscription,
+        digest: Digest,
+        *,
+        slot: datetime,
+        late: bool,
+        requester: str | None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
-        """Post `digest` to the subscription's channel: one message with the charts (more in its thread)."""
+        """Post `digest` to the subscription's channel: one message with the charts (more in its thread).
+
+        `on_uploaded(file_ids)` runs after the first message's charts are uploaded, before Slack
+        shares them: the ledger records them there, so a successor can tell whether the post landed.
+        """
         report = digest.report
         shown = dm.digest_layout(
             digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
@@ -60,7 +77,19 @@ class Notifier:
             blocks=shown.blocks,
             files=[chart_file(w.view, w.png) for w in report.widgets],
             more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
+            on_uploaded=on_uploaded,
         )
+
+    def already_posted(self, channel: str, file_id: str) -> str | None:
+        """The ts of the message that shared `file_id` in `channel`, or None when it was never shared."""
+        try:
+            info = self.deps.slack.files_info(file=file_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "file_not_found":
+                return None  # uploaded but never completed: nothing reached the channel
+            raise
+        shares = _shares(info["file"].get("shares") or {}, channel)
+        return str(shares[0]["ts"]) if shares else None
 
     def paused(self, sub: Subscription, reason: str) -> None:
         """The digest just paused itself: drop its job and DM its owner why and how to resume."""

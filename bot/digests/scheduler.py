@@ -175,7 +175,7 @@ class DigestScheduler:
         """Claims of dead workers that are no longer owed (too old, superseded, paused) end as failed."""
         owed = {(item.subscription.id, slot_key(item.slot)) for item in due}
         ledger = self.deps.ledger
-        for row in ledger.stale_claims(now, ledger.stale_after):
+        for row in ledger.stale_claims(now):
             if (row.subscription_id, row.slot) not in owed:
                 why = "abandoned: the worker stopped mid-delivery and a newer or later slot stands for it"
                 ledger.mark_failed(row.subscription_id, row.slot, why, worker=row.claimed_by)

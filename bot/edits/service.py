@@ -32,8 +32,10 @@ from bot.edits.changes import (
     validate_dashboard,
     validate_widget,
 )
+from bot.edits.reconcile import Reconciler
 from bot.edits.store import EditStore
 from bot.errors import BotError, CekuraRejected, UpstreamError, UserError
+from bot.kill_points import kill_point
 from bot.plan import DEFAULT_RANGE
 
 log = logging.getLogger(__name__)
@@ -179,7 +181,10 @@ class EditService:
                 "Only approvers (APPROVERS) can approve edit requests; nothing was changed.",
             )
         outcome = self.store.approve(request_id, approver, allow_self=self.settings.allow_self_approval)
-        return self._apply(outcome.request) if outcome.ok else outcome
+        if not outcome.ok:
+            return outcome
+        kill_point("edit.approved")
+        return self._apply(outcome.request)
 
     def retry(self, request_id: str, approver: str) -> Outcome:
         """Apply a failed request again (approvers only)."""
@@ -195,6 +200,15 @@ class EditService:
             return Outcome(False, request, "Only approvers (or whoever asked) can reject an edit request.")
         return self.store.reject(request_id, actor, reason)
 
+    @property
+    def reconcile_after(self) -> timedelta:
+        """How long after approval an unfinished apply counts as cut off (by a crash)."""
+        return timedelta(seconds=self.settings.edit_reconcile_after_seconds)
+
+    def reconcile(self) -> list[EditRequest]:
+        """Settle approved requests whose apply was cut off, and find outcomes Slack never showed."""
+        return Reconciler(self, self.reconcile_after).run()
+
     def _apply(self, request: EditRequest) -> Outcome:
         try:
             current = self.current(request.kind, request.object_id).model_dump(mode="json")
@@ -204,14 +218,22 @@ class EditService:
         if moved:
             why = f"{request.subject} changed since the request was made ({', '.join(moved)}); nothing was applied"
             return self.store.mark_conflicted(request.id, why)
+        approved_at = request.decided_at or self.store.now()
+        if self.store.now() > approved_at + self.reconcile_after / 2:
+            # Past half the reconcile age, a sweep could settle the request while the PATCH is in
+            # flight: give up before sending, so a sweep never judges a half-applied change.
+            return self.store.mark_failed(request.id, "it took too long to reach Cekura; nothing was sent")
         try:
             result = self._send(request)
         except CekuraRejected as exc:
             return self.store.mark_failed(request.id, f"Cekura refused the change: {exc.detail}")
         except (UpstreamError, BotError) as exc:
             return self.store.mark_failed(request.id, str(exc))
+        kill_point("edit.patched")
         log.info("edit request %s applied to %s", request.id, request.subject)
-        return self.store.mark_applied(request.id, result)
+        outcome = self.store.mark_applied(request.id, result)
+        kill_point("edit.settled")
+        return outcome
 
     def _send(self, request: EditRequest) -> str:
         body = patch_body(request.changes)

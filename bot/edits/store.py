@@ -64,6 +64,15 @@ class EditStore:
         self._factory = factory
         self._clock = clock
 
+    @property
+    def factory(self) -> sessionmaker[Session]:
+        """The session factory (the reconciler takes its cross-process lock on the same database)."""
+        return self._factory
+
+    def now(self) -> datetime:
+        """The store's clock: aware UTC."""
+        return self._now()
+
     def _now(self, now: datetime | None = None) -> datetime:
         moment = now or self._clock()
         if moment.tzinfo is None:
@@ -152,6 +161,39 @@ class EditStore:
         )
         with session_scope(self._factory) as session:
             return [_snapshot(row) for row in session.scalars(query)]
+
+    def unsettled(self, approved_before: datetime) -> list[EditRequest]:
+        """Requests approved before that moment and still `approved`: their apply was cut off."""
+        query = (
+            select(Row)
+            .where(Row.state == State.APPROVED.value, Row.decided_at < self._now(approved_before))
+            .order_by(Row.decided_at, Row.id)
+        )
+        with session_scope(self._factory) as session:
+            return [_snapshot(row) for row in session.scalars(query)]
+
+    def unshown(self, approved_before: datetime) -> list[EditRequest]:
+        """Requests settled after an approval before that moment whose message never showed the outcome."""
+        settled = [State.APPLIED.value, State.FAILED.value, State.CONFLICTED.value]
+        query = (
+            select(Row)
+            .where(Row.state.in_(settled), Row.decided_at < self._now(approved_before))
+            .where((Row.shown_version.is_(None)) | (Row.shown_version < Row.state_version))
+            .order_by(Row.decided_at, Row.id)
+        )
+        with session_scope(self._factory) as session:
+            return [_snapshot(row) for row in session.scalars(query)]
+
+    def mark_shown(self, request_id: str, state_version: int) -> bool:
+        """The approval message shows (or is about to show) `state_version`; False if it already did."""
+        statement = (
+            update(Row)
+            .where(Row.id == _normal_id(request_id))
+            .where((Row.shown_version.is_(None)) | (Row.shown_version < state_version))
+            .values(shown_version=state_version)
+        )
+        with session_scope(self._factory) as session:
+            return _rowcount(session, statement) == 1
 
     def events(self, request_id: str) -> list[EditEvent]:
         """The audit trail of one request, oldest first."""

@@ -68,6 +68,7 @@ class EditRequestRow(Base):
     result: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     revert_of: Mapped[str | None] = mapped_column(String(16))
+    shown_version: Mapped[int | None] = mapped_column(Integer)  # 0005_recovery: state_version Slack shows
 
 
 class EditEventRow(Base):

@@ -120,8 +120,32 @@ def complete_upload(state: SlackState, p: Params) -> dict[str, Any]:
     return {"files": [f.to_json(state.url, state.team_id, state.bot_user_id) for f in files]}
 
 
+def _share(state: SlackState, channel_id: str, ts: str) -> dict[str, Any]:
+    """One `shares.<public|private>.<channel>[]` entry, as Slack writes it (thread fields included)."""
+    entry: dict[str, Any] = {
+        "ts": ts,
+        "channel_name": state.channels[channel_id].name,
+        "team_id": state.team_id,
+        "share_user_id": state.bot_user_id,
+        "source": "UNKNOWN",
+    }
+    message = state.find_message(channel_id, ts)
+    if message is not None and message.thread_ts not in (None, ts):
+        entry["thread_ts"] = message.thread_ts  # shared as a reply
+        return entry
+    replies = [m for m in state.messages if m.channel == channel_id and m.thread_ts == ts and m.ts != ts]
+    entry.update(reply_users=sorted({m.user for m in replies}), reply_users_count=len({m.user for m in replies}))
+    entry["reply_count"] = len(replies)
+    if replies:
+        entry["latest_reply"] = replies[-1].ts
+    return entry
+
+
 def files_info(state: SlackState, p: Params) -> dict[str, Any]:
-    """files.info: the file with `shares` split into public and private conversations."""
+    """files.info: the file with `shares.<public|private>.<channel id>` = [{ts, channel_name, …}, …].
+
+    A file uploaded but never completed is `file_not_found`, as in Slack (it was never created).
+    """
     file = state.files.get(p.text("file") or "")
     if file is None or not file.completed:
         raise SlackError("file_not_found")
@@ -131,14 +155,7 @@ def files_info(state: SlackState, p: Params) -> dict[str, Any]:
     for channel_id, stamps in file.shares.items():
         channel = state.channels[channel_id]
         kind = "private" if channel.is_private else "public"
-        entries = []
-        for ts in stamps:
-            message = state.find_message(channel_id, ts)
-            entry: dict[str, Any] = {"ts": ts, "channel_name": channel.name, "team_id": state.team_id}
-            entry["share_user_id"] = state.bot_user_id
-            if message is not None and message.thread_ts is not None:
-                entry["thread_ts"] = message.thread_ts
-            entries.append(entry)
+        entries = [_share(state, channel_id, ts) for ts in stamps]
         shares.setdefault(kind, {})[channel_id] = entries
         group = "ims" if channel.is_im else "groups" if channel.is_private else "channels"
         lists[group].append(channel_id)

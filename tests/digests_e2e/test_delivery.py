@@ -116,9 +116,10 @@ def test_a_delivery_killed_midway_is_retried_once_after_the_claim_goes_stale(
     row = dh.deps.ledger.get(sub.id, at(2, 9))
     assert (row.state.value, row.claimed_by, row.attempts) == ("claimed", "doomed", 1)
     restarted = bots(dh.deps)
-    assert tick(restarted, at(2, 9, 2)).outcomes == []  # the claim may still be alive: no double post
-    assert tick(restarted, at(2, 9, 11)).count("sent") == 1  # 10 minutes later it is presumed dead
-    assert tick(restarted, at(2, 9, 12)).outcomes == []
+    # The doomed worker's lease (60 s from its claim at 09:00:05) is never renewed after the kill.
+    assert tick(restarted, at(2, 9, 1, 0)).outcomes == []  # the lease may still be alive: no double post
+    assert tick(restarted, at(2, 9, 1, 10)).count("sent") == 1  # lapsed: presumed dead within ~a minute
+    assert tick(restarted, at(2, 9, 2)).outcomes == []
     row = dh.deps.ledger.get(sub.id, at(2, 9))
     assert (row.state.value, row.attempts, row.late) == ("sent", 2, True)
     assert row.claimed_by == restarted.worker and len(posted(dh)) == 1
