@@ -80,6 +80,7 @@ class Deps:
     alerts: AlertStore
     alert_rules: MayUse  # who may see and change a channel's alerts (members and ADMINS)
     clock: Clock = utc_now
+    digest_notifier: Any = None  # bot.digests.notify.NotifierFactory, wired by handlers.digests.register
     alert_evaluator: Any = None  # bot.alerts.evaluate.Evaluator, built at wiring time with its notifier
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -24,6 +24,7 @@ from bot.slack_text import Mention, Mrkdwn, escape, md
 from handlers import digest_messages as dm
 from handlers import messages
 from handlers.channel_guard import check_channel, owned_by_channel, send
+from handlers.digest_notify import SlackDigestNotifier
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -291,7 +292,8 @@ def _check_click(deps: Deps, inv: Invocation) -> None:
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the digest buttons (Send now, Pause, Resume, Remove)."""
+    """Give deliveries their Slack notifier, and listen for the digest buttons (Send now, Pause, Resume, Remove)."""
+    deps.digest_notifier = SlackDigestNotifier
 
     @app.action(BUTTONS)
     def on_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

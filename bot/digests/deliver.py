@@ -28,7 +28,7 @@ from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
 from bot.digests.lease import Heartbeat
 from bot.digests.ledger import DueSlot
-from bot.digests.notify import Notifier, error_words
+from bot.digests.notify import error_words, notifier_for
 from bot.digests.store import Subscription
 from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError
 from bot.kill_points import kill_point
@@ -118,7 +118,7 @@ class Deliverer:
         self.worker = worker
         self.share = share
         self.pacer = pacer or ChannelPacer()
-        self.notifier = Notifier(deps, on_pause)
+        self.notifier = notifier_for(deps, on_pause)
         # Three pools, so no task ever waits on a task queued behind it in its own pool.
         self._groups = ThreadPoolExecutor(group_workers, thread_name_prefix="digest")
         self._posts = ThreadPoolExecutor(post_workers, thread_name_prefix="digest-post")

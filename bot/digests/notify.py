@@ -1,24 +1,19 @@
-"""What the digest machinery says in Slack: the digest itself, the owner's DM when a digest pauses
-itself, and the channel's notice when a slot could not be built after every retry.
+"""What delivery needs from the Slack side, as a protocol: the posting itself lives in handlers/.
 
-    notifier = Notifier(deps, on_pause=scheduler.changed)
-    ts = notifier.post_digest(sub, digest, slot=slot, late=False, requester=None)
+`handlers/digest_notify.py: SlackDigestNotifier` implements `DigestNotifier`; `handlers.digests.register`
+puts that class in `deps.digest_notifier`, and the deliverer builds one from it. bot/ never imports handlers/.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-from slack_sdk.errors import SlackApiError
+from typing import TYPE_CHECKING, Protocol
 
 from bot.digests.build import Digest
 from bot.digests.store import Subscription
 from bot.errors import BotError, new_reference
-from handlers import digest_messages as dm
-from handlers.dashboard import chart_file
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -26,31 +21,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _slack_error(exc: Exception) -> object:
-    return exc.response.get("error") if isinstance(exc, SlackApiError) else exc
-
-
-def _shares(shares: dict[str, dict[str, Sequence[dict[str, object]]]], channel: str) -> Sequence[dict[str, object]]:
-    """files.info's `shares.public|private[channel]` entries (top-level shares first)."""
-    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
-    return sorted(entries, key=lambda e: "thread_ts" in e)
-
-
-def error_words(exc: BaseException) -> str:
-    """A failure as users may read it; the unexpected ones are logged with a reference."""
-    if isinstance(exc, BotError):
-        return str(exc)
-    reference = new_reference()
-    log.error("digest delivery failed unexpectedly (reference %s)", reference, exc_info=exc)
-    return f"an unexpected error on my side (reference `{reference}`)"
-
-
-class Notifier:
-    """Posts digests and tells people when one cannot be delivered."""
-
-    def __init__(self, deps: Deps, on_pause: Callable[[int], None]) -> None:
-        self.deps = deps
-        self.on_pause = on_pause
+class DigestNotifier(Protocol):
+    """Posts digests, finds a post that already landed, and tells people when one cannot be delivered."""
 
     def post_digest(
         self,
@@ -62,53 +34,37 @@ class Notifier:
         requester: str | None,
         on_uploaded: Callable[[list[str]], None] | None = None,
     ) -> str | None:
-        """Post `digest` to the subscription's channel: one message with the charts (more in its thread).
-
-        `on_uploaded(file_ids)` runs after the first message's charts are uploaded, before Slack
-        shares them: the ledger records them there, so a successor can tell whether the post landed.
-        """
-        report = digest.report
-        shown = dm.digest_layout(
-            digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
-        )
-        return self.deps.poster.post_charts(
-            sub.channel,
-            text=dm.digest_text(digest, sub, late=late),
-            blocks=shown.blocks,
-            files=[chart_file(w.view, w.png) for w in report.widgets],
-            more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
-            on_uploaded=on_uploaded,
-        )
+        """Post `digest` to the subscription's channel; the message ts (None when Slack gave none)."""
+        ...
 
     def already_posted(self, channel: str, file_id: str) -> str | None:
-        """The ts of the message that shared `file_id` in `channel`, or None when it was never shared."""
-        try:
-            info = self.deps.slack.files_info(file=file_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") == "file_not_found":
-                return None  # uploaded but never completed: nothing reached the channel
-            raise
-        shares = _shares(info["file"].get("shares") or {}, channel)
-        return str(shares[0]["ts"]) if shares else None
+        """The ts of the message that shared `file_id` in `channel`, if it landed."""
+        ...
 
     def paused(self, sub: Subscription, reason: str) -> None:
-        """The digest just paused itself: drop its job and DM its owner why and how to resume."""
-        self.on_pause(sub.id)
-        limit = self.deps.settings.digest_max_failures
-        try:
-            opened = self.deps.slack.conversations_open(users=sub.owner)
-            channel = str(opened["channel"]["id"])
-            self.deps.slack.chat_postMessage(
-                channel=channel, text=dm.paused_text(sub), blocks=dm.paused_blocks(sub, reason, limit)
-            )
-        except Exception as exc:  # best effort: the pause itself is what matters
-            log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, _slack_error(exc))
+        """Tell the owner the digest paused itself."""
+        ...
 
     def gave_up(self, sub: Subscription, slot: datetime, reason: str) -> None:
-        """Every attempt at a slot failed for a reason outside the subscription: say so in its channel."""
-        try:
-            self.deps.poster.post_message(
-                sub.channel, text=dm.gave_up_text(sub), blocks=dm.gave_up_blocks(sub, slot, reason)
-            )
-        except Exception as exc:  # best effort: Slack may be the outage
-            log.warning("could not post the failure notice of digest %s: %s", sub.id, _slack_error(exc))
+        """Tell the channel a slot could not be delivered."""
+        ...
+
+
+NotifierFactory = Callable[["Deps", Callable[[int], None]], DigestNotifier]
+
+
+def error_words(exc: BaseException) -> str:
+    """A failure as users may read it; the unexpected ones are logged with a reference."""
+    if isinstance(exc, BotError):
+        return str(exc)
+    reference = new_reference()
+    log.error("digest delivery failed unexpectedly (reference %s)", reference, exc_info=exc)
+    return f"an unexpected error on my side (reference `{reference}`)"
+
+
+def notifier_for(deps: Deps, on_pause: Callable[[int], None]) -> DigestNotifier:
+    """The Slack notifier the handlers wired into `deps` (create_app does it before any delivery)."""
+    if deps.digest_notifier is None:
+        raise RuntimeError("no digest notifier wired: build the app with bot.app.create_app(settings, deps) first")
+    factory: NotifierFactory = deps.digest_notifier
+    return factory(deps, on_pause)

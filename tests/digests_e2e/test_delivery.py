@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import create_app
 from bot.deps import build_deps
 from bot.digests.deliver import Batch
 from bot.digests.scheduler import DigestScheduler
@@ -58,6 +59,7 @@ def test_restart_sends_only_the_latest_missed_slot_once_marked_late(dh: Harness,
     # The bot is down from 08:01 to 11:20: 09:00, 10:00 and 11:00 pass. A new process starts.
     clock.now = at(2, 11, 20)
     deps = build_deps(dh.settings, render_workers=0, clock=clock)
+    create_app(dh.settings, deps)  # a whole bot: the Slack side wires the digest notifier
     try:
         restarted = bots(deps)
         batch = restarted.tick()
@@ -77,12 +79,15 @@ def test_restart_sends_only_the_latest_missed_slot_once_marked_late(dh: Harness,
 KILLED_WORKER = """
 import json, sys
 from datetime import datetime
+from bot.app import create_app
 from bot.config import build_settings
 from bot.deps import Deps, build_deps
 from bot.digests.deliver import Batch, ChannelPacer
 from bot.digests.scheduler import DigestScheduler
 now = datetime.fromisoformat(sys.argv[1])
-deps = build_deps(build_settings("serve", **json.loads(sys.argv[2])), render_workers=0, clock=lambda: now)
+settings = build_settings("serve", **json.loads(sys.argv[2]))
+deps = build_deps(settings, render_workers=0, clock=lambda: now)
+create_app(settings, deps)  # wires the Slack side (the digest notifier) as serve does
 DigestScheduler(deps, worker="doomed").tick()
 """
 
@@ -139,6 +144,7 @@ def test_two_processes_on_postgres_deliver_every_slot_exactly_once(
         for channel in ("C_OPS", "C_SALES"):
             h.slack.add_channel(channel, channel.lower(), members=(h.slack.bot_user_id,))
         second = build_deps(h.settings, render_workers=0, clock=clock)  # another bot: own engine and pools
+        create_app(h.settings, second)
         try:
             for channel in ("C_GENERAL", "C_OPS", "C_SALES"):
                 for dashboard in (7, 30):

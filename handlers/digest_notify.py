@@ -1,0 +1,107 @@
+"""What the digest machinery says in Slack: the digest itself, the owner's DM when a digest pauses
+itself, and the channel's notice when a slot could not be built after every retry.
+
+The Slack side of `bot.digests.notify.DigestNotifier`; `handlers.digests.register` hands this class to
+the deliverer (`deps.digest_notifier`), so bot/ never imports handlers/.
+
+    notifier = SlackDigestNotifier(deps, on_pause=scheduler.changed)
+    ts = notifier.post_digest(sub, digest, slot=slot, late=False, requester=None)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.digests.build import Digest
+from bot.digests.store import Subscription
+from handlers import digest_messages as dm
+from handlers.dashboard import chart_file
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def _slack_error(exc: Exception) -> object:
+    return exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+
+
+def _shares(shares: dict[str, dict[str, Sequence[dict[str, object]]]], channel: str) -> Sequence[dict[str, object]]:
+    """files.info's `shares.public|private[channel]` entries (top-level shares first)."""
+    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
+    return sorted(entries, key=lambda e: "thread_ts" in e)
+
+
+class SlackDigestNotifier:
+    """Posts digests and tells people when one cannot be delivered."""
+
+    def __init__(self, deps: Deps, on_pause: Callable[[int], None]) -> None:
+        self.deps = deps
+        self.on_pause = on_pause
+
+    def post_digest(
+        self,
+        sub: Subscription,
+        digest: Digest,
+        *,
+        slot: datetime,
+        late: bool,
+        requester: str | None,
+        on_uploaded: Callable[[list[str]], None] | None = None,
+    ) -> str | None:
+        """Post `digest` to the subscription's channel: one message with the charts (more in its thread).
+
+        `on_uploaded(file_ids)` runs after the first message's charts are uploaded, before Slack
+        shares them: the ledger records them there, so a successor can tell whether the post landed.
+        """
+        report = digest.report
+        shown = dm.digest_layout(
+            digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
+        )
+        return self.deps.poster.post_charts(
+            sub.channel,
+            text=dm.digest_text(digest, sub, late=late),
+            blocks=shown.blocks,
+            files=[chart_file(w.view, w.png) for w in report.widgets],
+            more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
+            on_uploaded=on_uploaded,
+        )
+
+    def already_posted(self, channel: str, file_id: str) -> str | None:
+        """The ts of the message that shared `file_id` in `channel`, or None when it was never shared."""
+        try:
+            info = self.deps.slack.files_info(file=file_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "file_not_found":
+                return None  # uploaded but never completed: nothing reached the channel
+            raise
+        shares = _shares(info["file"].get("shares") or {}, channel)
+        return str(shares[0]["ts"]) if shares else None
+
+    def paused(self, sub: Subscription, reason: str) -> None:
+        """The digest just paused itself: drop its job and DM its owner why and how to resume."""
+        self.on_pause(sub.id)
+        limit = self.deps.settings.digest_max_failures
+        try:
+            opened = self.deps.slack.conversations_open(users=sub.owner)
+            channel = str(opened["channel"]["id"])
+            self.deps.slack.chat_postMessage(
+                channel=channel, text=dm.paused_text(sub), blocks=dm.paused_blocks(sub, reason, limit)
+            )
+        except Exception as exc:  # best effort: the pause itself is what matters
+            log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, _slack_error(exc))
+
+    def gave_up(self, sub: Subscription, slot: datetime, reason: str) -> None:
+        """Every attempt at a slot failed for a reason outside the subscription: say so in its channel."""
+        try:
+            self.deps.poster.post_message(
+                sub.channel, text=dm.gave_up_text(sub), blocks=dm.gave_up_blocks(sub, slot, reason)
+            )
+        except Exception as exc:  # best effort: Slack may be the outage
+            log.warning("could not post the failure notice of digest %s: %s", sub.id, _slack_error(exc))
