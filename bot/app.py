@@ -15,7 +15,7 @@ from slack_bolt import App
 from bot.config import Settings
 from bot.deps import Deps
 from handlers import actions, commands, digests, edits
-from handlers.errors import user_message
+from handlers.errors import bounded_respond, user_message
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings, deps: Deps) -> App:
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener"),
         request_verification_enabled=not settings.socket_mode,
     )
+    app.use(bounded_respond)  # replies after the ack: bounded in time, failures logged
     commands.register(app, deps)
     actions.register(app, deps)
     edits.register(app, deps)

@@ -82,6 +82,7 @@ def requests_command(deps: Deps, inv: Invocation) -> Reply:
         work=lambda: inv.respond(
             text="Pending edit requests", blocks=em.pending_list(deps.edits.pending()), response_type="ephemeral"
         ),
+        kind="local",
     )
 
 
@@ -102,6 +103,7 @@ def history_command(deps: Deps, inv: Invocation) -> Reply:
             response_type="ephemeral",
             blocks=em.history_list(f"{kind} {object_id}", deps.edits.history(kind, object_id)),
         ),
+        kind="local",
     )
 
 
@@ -176,6 +178,7 @@ def register(app: App, deps: Deps) -> None:
             lambda: after_decision(deps, deps.editing.reject(request_id, user, reason), tell),
             tell,
             "reject",
+            kind="local",
         )
         ack()
 
