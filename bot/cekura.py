@@ -22,6 +22,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from bot.cekura_body import BadData, parse_json, read_body
 from bot.cekura_models import (
     BulkWidgetsResult,
     Dashboard,
@@ -31,7 +32,6 @@ from bot.cekura_models import (
     Widget,
     WidgetData,
 )
-from bot.cekura_body import BadData, parse_json, read_body
 from bot.cekura_retry import (
     _is_transient,
     _out_of_time,
@@ -292,11 +292,12 @@ class CekuraClient:
         log.error("Cekura %s %s failed: %s%s [reference %s]", method, _path(url), reason, more, error.reference)
         return error
 
-
     def _bad_data(self, method: str, url: str, what: str, details: str = "") -> CekuraDataError:
         error = CekuraDataError(what)
         more = f" ({details})" if details else ""
-        log.error("Cekura %s %s sent unreadable data: %s%s [reference %s]", method, _path(url), what, more, error.reference)
+        log.error(
+            "Cekura %s %s sent unreadable data: %s%s [reference %s]", method, _path(url), what, more, error.reference
+        )
         return error
 
 

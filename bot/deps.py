@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
-from bot.deadlines import Deadline, use
 from bot.db import make_engine, migrate, session_factory
+from bot.deadlines import Deadline, use
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore

@@ -59,7 +59,7 @@ def retry_handlers() -> list[RetryHandler]:
 def worst_case_s() -> float:
     """The longest one WebClient call can take against a server that answers each read in time."""
     waits = RETRIES * max(MAX_RATE_WAIT_S + _JITTER_S, _BACKOFF_S)
-    return (RETRIES + 1) * TIMEOUT_S + waits
+    return float((RETRIES + 1) * TIMEOUT_S + waits)
 
 
 def bounded_client(token: str | None, base_url: str) -> WebClient:

@@ -167,8 +167,8 @@ class Fault:
         if self.endless is not None and request is not None:
             page = int((request.query.get("page") or ["1"])[0])
             following = _page_url(request, base_url, page + 1)
-            body = {"count": 10**9, "next": following, "previous": None, "results": [self.endless]}
-            return self.slowed(Response.json(body))
+            page_body = {"count": 10**9, "next": following, "previous": None, "results": [self.endless]}
+            return self.slowed(Response.json(page_body))
         headers: dict[str, str] = {}
         transient = self.status == 429 or self.status >= 500
         if transient and self.retry_after is not None:

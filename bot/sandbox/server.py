@@ -10,6 +10,7 @@ thread, an optional per-request latency (to imitate a real network) and a record
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -100,10 +101,9 @@ class LoopbackServer:
                     response = server.route(request)
                 except Exception as exc:  # a sandbox bug must show as a 500, not hang the client
                     response = Response.json({"detail": f"sandbox error: {exc!r}"}, 500)
-                try:
+                # A client that gave up on a slow answer has closed the connection.
+                with contextlib.suppress(OSError):
                     self._send(response)
-                except OSError:
-                    pass  # a client that gave up on a slow answer closed the connection
 
             def _send(self, response: Response) -> None:
                 time.sleep(response.delay)
