@@ -69,9 +69,9 @@ class BoundedRespond:
     def __call__(self, text: str = "", blocks: list[Any] | None = None, **fields: Any) -> WebhookResponse:
         """Post a reply (same arguments as Bolt's `respond`); raises when Slack cannot be reached."""
         message = {"text": text, "blocks": blocks, **fields}
-        client = WebhookClient(self._url, timeout=REPLY_TIMEOUT_S)
+        webhook = WebhookClient(self._url, timeout=REPLY_TIMEOUT_S)
         try:
-            response = client.send_dict({k: v for k, v in message.items() if v is not None})
+            response = webhook.send_dict({k: v for k, v in message.items() if v is not None})
         except Exception as exc:
             log.error("could not post a reply to Slack (%s: %s)", type(exc).__name__, exc)
             raise

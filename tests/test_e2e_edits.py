@@ -255,7 +255,9 @@ def test_pending_requests_survive_a_restart(tmp_path: Any, clock: Clock) -> None
             EditActions.APPROVE, request_id(message), message=message, user=APPROVER, block_id=EditBlocks.ACTIONS
         )
         assert ack.status == 200, ack
-        h.slack.wait_for(lambda: h.deps.edits.require(request_id(message)).state.value != "pending", timeout=15)
+        # Approved comes before applied (the PATCH to Cekura): wait for the end state, not the first change.
+        settled = lambda: h.deps.edits.require(request_id(message)).state.value not in ("pending", "approved")  # noqa: E731
+        h.slack.wait_for(settled, timeout=15)
         state = h.deps.edits.require(request_id(message)).state
         assert h.cekura.widgets[34]["name"] == "after restart", (state, [r.get("text") for r in h.slack.responses][1:])
 
