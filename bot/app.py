@@ -18,7 +18,7 @@ from bot.replay import ReplayGuard
 from bot.slack_front import GatedApp, SlackFront
 from bot.slack_verify import SlackVerifier
 from handlers import actions, alerts, commands, digests, edits
-from handlers.errors import user_message
+from handlers.errors import bounded_respond, user_message
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings, deps: Deps) -> App:
     verifier = None if settings.socket_mode or not secret else SlackVerifier(secret)
     if verifier is not None:
         app.front = SlackFront(verifier, ReplayGuard(deps.db))
+    app.use(bounded_respond)  # replies after the ack: bounded in time, failures logged
     commands.register(app, deps)
     actions.register(app, deps)
     edits.register(app, deps)

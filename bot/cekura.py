@@ -4,6 +4,8 @@
         dash = cekura.get_dashboard(12)
 
 Every answer is validated into `bot.cekura_models`; every failure leaves as a `bot.errors` exception.
+Every call ends by a deadline: each attempt within `timeout` seconds in total (not per read), all
+attempts within the caller's deadline (`bot.deadlines`) or `deadline` seconds when none is set.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from bot.cekura_body import BadData, parse_json, read_body
 from bot.cekura_models import (
     BulkWidgetsResult,
     Dashboard,
@@ -29,14 +32,28 @@ from bot.cekura_models import (
     Widget,
     WidgetData,
 )
-from bot.cekura_retry import _is_transient, _reason, _rejection_detail, _RetryableStatus, _Wait
-from bot.errors import CekuraAuthError, CekuraRejected, NotFound, UpstreamError
+from bot.cekura_retry import (
+    _is_transient,
+    _out_of_time,
+    _reason,
+    _rejection_detail,
+    _RetryableStatus,
+    _StopBefore,
+    _Wait,
+)
+from bot.deadlines import Deadline, current, deadline_transport, earliest, use
+from bot.errors import CekuraAuthError, CekuraDataError, CekuraRejected, NotFound, UpstreamError
 
 log = logging.getLogger("bot.cekura")
 
 M = TypeVar("M", bound=BaseModel)
 Params = Mapping[str, Any] | None
 Target = tuple[str, int] | None  # what a 404 means for this call, e.g. ("dashboard", 12)
+# Real listings are dashboards or widgets of one org (hundreds) in pages of up to 100; bulk_data asks
+# for a whole group in one page. 200 pages or 20,000 items is far past any of them, and at ~50 ms
+# a page still ends in ~10 s, inside a command's deadline. Past it, `next` is a server bug.
+MAX_PAGES = 200
+MAX_ITEMS = 20_000
 
 
 def _user_agent() -> str:
@@ -55,23 +72,29 @@ class CekuraClient:
         api_key: SecretStr | str,
         *,
         timeout: float = 15.0,
+        deadline: float = 45.0,
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 5,
         max_wait: float = 8.0,
         sleep: Callable[[float], None] = time.sleep,
         max_connections: int = 32,
     ) -> None:
+        """`timeout`: total seconds per attempt; `deadline`: per call, retries included, when the
+        caller set none (a command's deadline, see bot.deadlines, wins when it is sooner)."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        # At most `max_connections` calls at once: the rest wait for a connection, by their deadline.
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         # The key lives only in the httpx client's headers, never on self: no repr or log line can show it.
         self._http = httpx.Client(
             base_url=base_url,
             headers={"X-CEKURA-API-KEY": key, "User-Agent": _user_agent()},
             timeout=timeout,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            transport=transport,
+            transport=transport or deadline_transport(limits),
         )
+        self._attempt_s = timeout
+        self._deadline_s = deadline
         self._max_attempts = max_attempts
         self._wait = _Wait(max_wait)
         self._sleep = sleep
@@ -165,6 +188,9 @@ class CekuraClient:
         seen: set[str] = set()
         next_url: str | None = url
         while next_url is not None:
+            if len(seen) >= MAX_PAGES or len(items) >= MAX_ITEMS:
+                what = f"it kept sending more pages: over {MAX_PAGES} pages or {MAX_ITEMS:,} items"
+                raise self._bad_data(method, url, what, f"after {len(seen)} pages, {len(items)} items")
             seen.add(next_url)
             page = self._request(method, next_url, Page, params=params, body=body)
             items += [self._validate(item, result, method, next_url) for result in page.results]
@@ -195,19 +221,24 @@ class CekuraClient:
         target: Target = None,
         idempotent: bool = True,
     ) -> M:
-        """The choke point: send with retries, map failures to `bot.errors`, validate into `model`."""
+        """The choke point: send with retries by a deadline, map failures to `bot.errors`, validate."""
+        call = earliest(current(), Deadline.after(self._deadline_s))
+        assert call is not None
         retrying = Retrying(
             sleep=self._sleep,
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(self._max_attempts) | _StopBefore(call, min(1.0, self._attempt_s / 4)),
             wait=self._wait,
             retry=retry_if_exception(partial(_is_transient, idempotent)),
             before_sleep=partial(self._log_retry, method, url),
             reraise=True,
         )
         try:
-            response = retrying(self._send, method, url, params, body)
+            response = retrying(self._send, method, url, params, body, call)
         except (_RetryableStatus, httpx.TransportError) as exc:
-            raise self._give_up(method, url, _reason(exc)) from exc
+            reason = f"no answer within {call.budget:g} s" if _out_of_time(call, exc) else _reason(exc)
+            raise self._give_up(method, url, reason) from exc
+        except BadData as exc:
+            raise self._bad_data(method, url, str(exc)) from exc
         try:
             response.raise_for_status()
         except httpx.HTTPStatusError as exc:
@@ -221,13 +252,20 @@ class CekuraClient:
                 raise CekuraRejected(_rejection_detail(response)) from exc
             raise self._give_up(method, url, f"unexpected HTTP {status}") from exc
         try:
-            data = response.json()
-        except ValueError as exc:
-            raise self._give_up(method, url, "unexpected response", "body is not JSON") from exc
+            data = parse_json(response.content)
+        except BadData as exc:
+            raise self._bad_data(method, url, str(exc)) from exc
         return self._validate(model, data, method, url)
 
-    def _send(self, method: str, url: str, params: Params, body: Any) -> httpx.Response:
-        response = self._http.request(method, url, params=params, json=body)
+    def _send(self, method: str, url: str, params: Params, body: Any, call: Deadline) -> httpx.Response:
+        attempt = earliest(call, Deadline.after(self._attempt_s))
+        assert attempt is not None
+        with use(attempt):
+            left = attempt.remaining()
+            if left <= 0.0:
+                raise httpx.PoolTimeout("the deadline passed before the request could start")
+            request = self._http.build_request(method, url, params=params, json=body, timeout=left)
+            response = read_body(self._http.send(request, stream=True), attempt)
         if response.status_code == 429 or response.status_code >= 500:
             raise _RetryableStatus(response)
         return response
@@ -235,9 +273,12 @@ class CekuraClient:
     def _validate(self, model: type[M], data: Any, method: str, url: str) -> M:
         try:
             return model.model_validate(data)
+        except RecursionError as exc:
+            raise self._bad_data(method, url, "data nested too deeply") from exc
         except ValueError as exc:
             summary = " ".join(str(exc).split())[:500]  # the body can be large; the first errors say enough
-            raise self._give_up(method, url, "unexpected response", f"{model.__name__}: {summary}") from exc
+            what = f"{model.__name__} did not have the expected shape"
+            raise self._bad_data(method, url, what, f"{model.__name__}: {summary}") from exc
 
     def _log_retry(self, method: str, url: str, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -249,6 +290,14 @@ class CekuraClient:
         error = UpstreamError("Cekura", reason)
         more = f" ({details})" if details else ""
         log.error("Cekura %s %s failed: %s%s [reference %s]", method, _path(url), reason, more, error.reference)
+        return error
+
+    def _bad_data(self, method: str, url: str, what: str, details: str = "") -> CekuraDataError:
+        error = CekuraDataError(what)
+        more = f" ({details})" if details else ""
+        log.error(
+            "Cekura %s %s sent unreadable data: %s%s [reference %s]", method, _path(url), what, more, error.reference
+        )
         return error
 
 

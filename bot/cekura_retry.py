@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 from tenacity import RetryCallState, wait_random_exponential
+from tenacity.stop import stop_base
+
+from bot.deadlines import Deadline
 
 _DETAIL_MAX = 300  # a 400's reason is shown in Slack; a runaway body must not flood the message
 # Failures that prove Cekura never saw the request: safe to retry even a create.
@@ -64,6 +67,22 @@ class _Wait:
         exc = state.outcome.exception() if state.outcome else None
         asked = _retry_after(exc.response.headers.get("Retry-After")) if isinstance(exc, _RetryableStatus) else None
         return min(asked, self._max_wait) if asked is not None else float(self._backoff(state))
+
+
+class _StopBefore(stop_base):
+    """Stop retrying when the wait plus a useful attempt (`floor` seconds) no longer fits the deadline."""
+
+    def __init__(self, deadline: Deadline, floor: float) -> None:
+        self.deadline = deadline
+        self.floor = floor
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.deadline.remaining() - retry_state.upcoming_sleep < self.floor
+
+
+def _out_of_time(deadline: Deadline, exc: BaseException) -> bool:
+    """Whether the call failed because its deadline ran out (rather than, say, a refused connection)."""
+    return isinstance(exc, httpx.TimeoutException) and deadline.remaining() < 1.0
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     )
     cekura_api_key: SecretStr | None = Field(None, description="Cekura API key (`X-CEKURA-API-KEY`).")
     cekura_base_url: str = Field("https://api.cekura.ai", description="Cekura API base URL.")
+    cekura_attempt_timeout_s: float = Field(
+        15,
+        gt=0,
+        description="Seconds one Cekura request may take in total (connect to last byte) before it is "
+        "abandoned and, time allowing, retried.",
+    )
+    cekura_deadline_s: float = Field(
+        45,
+        gt=0,
+        le=50,
+        description="Seconds a command may spend on Cekura, retries included; then the user is told Cekura "
+        "is not answering, with a reference. At most 50, so with the 10 s reply every answer comes within 60 s.",
+    )
     cekura_app_url: str | None = Field(
         None, description="Cekura web app URL; when set, messages get an *Open in Cekura* button."
     )

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from bot.cekura import CekuraClient
 from bot.cekura_models import Dashboard, DashboardSummary, Widget, WidgetData
+from bot.deadlines import carry
 from bot.errors import BotError, new_reference
 from bot.plan import FetchGroup, WidgetPlan, group_plans, plan_widgets, scope_words
 from bot.query import DataQuery
@@ -111,7 +112,7 @@ class DashboardService:
                 window = data_window(plan.filters, now)
                 views.append(to_view(plan.widget, data[plan.widget.id], stamp=plan.stamp, tz=tz, window=window))
             except Exception:
-                failures.append((plan.widget.title, self._unexpected("reading its data", plan.widget)))
+                failures.append((plan.widget.title, self._unreadable(plan.widget)))
         rendered: list[RenderedWidget] = []
         early = (lambda i, png: on_png(views[i], png)) if on_png is not None else None
         pngs = self.renderer.render_all([v.chart for v in views], early)
@@ -139,7 +140,8 @@ class DashboardService:
         """Widget data by widget id, one bulk_data call per group, all groups at once."""
         titles = {p.widget.id: p.widget.title for p in plans}
         groups = group_plans(plans)
-        outcomes = list(self.io.map(self._fetch_group, groups))
+        # The calls run on I/O threads but share the command's deadline: none may outlive it.
+        outcomes = list(self.io.map(carry(self._fetch_group), groups))
         data: dict[int, WidgetData] = {}
         failures: list[tuple[str, str]] = []
         errors = [o for o in outcomes if isinstance(o, BotError)]
@@ -164,7 +166,8 @@ class DashboardService:
             return exc
 
     @staticmethod
-    def _unexpected(doing: str, widget: Widget) -> str:
+    def _unreadable(widget: Widget) -> str:
+        # Cekura's data for it has a shape the chart code cannot use (a string for a number, …).
         reference = new_reference()
-        log.exception("widget %s failed while %s (reference %s)", widget.id, doing, reference)
-        return f"something went wrong {doing} (reference `{reference}`)"
+        log.exception("widget %s: could not read its data (reference %s)", widget.id, reference)
+        return f"Cekura sent data I could not read for it (reference `{reference}`)"

@@ -13,14 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import ChannelAccess
@@ -30,13 +25,21 @@ from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
 from bot.db import open_database, session_factory
+from bot.deadlines import Deadline, use
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
+from bot.slack_retry import bounded_client
 
 Clock = Callable[[], datetime]
+JobKind = Literal["cekura", "local"]
+"""Which pool a job runs on: `cekura` (waits on Cekura) or `local` (database and Slack only)."""
+# Cekura-bound jobs are capped so a hanging Cekura holds at most this many threads; the local
+# pool is separate so `/cekura requests` and friends never queue behind them.
+CEKURA_JOBS = 16
+LOCAL_JOBS = 8
 
 
 def utc_now() -> datetime:
@@ -45,18 +48,9 @@ def utc_now() -> datetime:
 
 
 def slack_client(settings: Settings) -> WebClient:
-    """A WebClient for the configured Slack, retrying connection errors, 5xx and 429 (Retry-After)."""
+    """A WebClient for the configured Slack; every call ends within `bot.slack_retry.worst_case_s()`."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=30,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=4),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    return bounded_client(token, settings.slack_api_url)
 
 
 @dataclass
@@ -82,12 +76,18 @@ class Deps:
     clock: Clock = utc_now
     digest_notifier: Any = None  # bot.digests.notify.NotifierFactory, wired by handlers.digests.register
     alert_evaluator: Any = None  # bot.alerts.evaluate.Evaluator, built at wiring time with its notifier
+    local: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=LOCAL_JOBS, thread_name_prefix="local")
+    )
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run slow work (after an ack) on the job pool, keeping track of it until it ends."""
-        future = self.jobs.submit(fn, *args)
+    def submit(self, fn: Callable[..., Any], *args: Any, kind: JobKind = "cekura") -> Future[Any]:
+        """Run slow work (after an ack) on the pool for its kind, under the command's deadline."""
+        # The deadline starts now, at the ack, so time spent queued for a thread counts against it.
+        deadline = Deadline.after(self.settings.cekura_deadline_s)
+        pool = self.jobs if kind == "cekura" else self.local
+        future = pool.submit(_run_under, deadline, fn, *args)
         with self._running_lock:
             self._running.add(future)
         future.add_done_callback(self._finished)
@@ -107,6 +107,7 @@ class Deps:
     def close(self) -> None:
         """Stop the pools and close the clients."""
         self.jobs.shutdown(wait=True, cancel_futures=False)
+        self.local.shutdown(wait=True, cancel_futures=False)
         self.io.shutdown(wait=True)
         self.renderer.close()
         self.poster.close()
@@ -114,6 +115,11 @@ class Deps:
         engine = self.db.kw.get("bind")
         if engine is not None:
             engine.dispose()
+
+
+def _run_under(deadline: Deadline, fn: Callable[..., Any], *args: Any) -> Any:
+    with use(deadline):
+        return fn(*args)
 
 
 def build_deps(
@@ -129,11 +135,13 @@ def build_deps(
     # First, so a database that cannot be opened stops the start before any pool or client exists.
     engine = open_database(settings.database_url)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
-    cekura = cekura or CekuraClient(settings.cekura_base_url, key)
+    cekura = cekura or CekuraClient(
+        settings.cekura_base_url, key, timeout=settings.cekura_attempt_timeout_s, deadline=settings.cekura_deadline_s
+    )
     slack = slack or slack_client(settings)
     # Jobs wait on I/O and on the render pool, so they are threads; I/O fan-out gets its own pool
     # so a job waiting on its uploads can never starve them.
-    jobs = ThreadPoolExecutor(max_workers=24, thread_name_prefix="job")
+    jobs = ThreadPoolExecutor(max_workers=CEKURA_JOBS, thread_name_prefix="job")
     io = ThreadPoolExecutor(max_workers=48, thread_name_prefix="io")
     renderer = RenderPool(render_workers)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)

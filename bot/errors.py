@@ -7,6 +7,7 @@
     ├── CekuraAuthError       Cekura rejected the API key (401/403)
     ├── CekuraRejected        Cekura refused the request (400); its reason is safe to show
     ├── UpstreamError         Cekura or Slack is down, slow or rate limiting, after retries ran out
+    │   └── CekuraDataError   Cekura answered with data the bot will not read (too deep, endless, …)
     └── SlackDeliveryError    Slack refused a post (not_in_channel, is_archived, …)
 
 Every message of a BotError is safe to show in Slack: none carries a secret.
@@ -82,6 +83,19 @@ class UpstreamError(BotError):
         )
         self.service = service
         self.reason = reason
+
+
+class CekuraDataError(UpstreamError):
+    """Cekura answered, but with data the bot will not read; `what` says what was wrong with it."""
+
+    def __init__(self, what: str, reference: str | None = None) -> None:
+        super().__init__("Cekura", "unexpected response", reference)
+        self.what = what
+        # Not "not answering": it did answer, and trying again will likely get the same answer.
+        self.args = (
+            f"Cekura sent data I could not read ({what}), so I stopped. Please tell your bot admin. "
+            f"Reference: `{self.reference}`",
+        )
 
 
 class SlackDeliveryError(BotError):

@@ -20,13 +20,17 @@ from typing import Any, TypeVar
 import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
+from bot import deadlines
+from bot.deadlines import deadline_transport
 from bot.errors import SlackDeliveryError, UpstreamError
 from bot.slack_text import Mrkdwn, md
 
 log = logging.getLogger(__name__)
 FILES_PER_MESSAGE = 10
+UPLOAD_ATTEMPT_S = 15.0  # one PNG (≤ a few hundred kB) to Slack's upload URL, connect to last byte
+UPLOAD_BUDGET_S = 30.0  # one file's upload with every retry
 _T = TypeVar("_T")
 SlackBlock = dict[str, Any]
 
@@ -89,7 +93,8 @@ class SlackPoster:
         self.io = io
         self.sleep = sleep
         self.share_wait_s = share_wait_s
-        self._http = httpx.Client(timeout=60.0)
+        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        self._http = httpx.Client(timeout=UPLOAD_ATTEMPT_S, transport=deadline_transport(limits))
 
     def post_charts(
         self,
@@ -180,17 +185,26 @@ class SlackPoster:
     def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
         ticket = self.client.files_getUploadURLExternal(filename=chart.filename, length=len(chart.content))
         url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
-        # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy.
-        for attempt in Retrying(
-            retry=retry_if_exception(_retryable_upload),
-            wait=wait_random_exponential(multiplier=0.2, max=4),
-            stop=stop_after_attempt(4),
-            sleep=self.sleep,
-            reraise=True,
-        ):
-            with attempt:
-                response = self._http.post(url, content=chart.content, headers={"Content-Type": "image/png"})
-                response.raise_for_status()
+        # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy, and its
+        # own deadline: UPLOAD_ATTEMPT_S per attempt in total, UPLOAD_BUDGET_S with every retry.
+        try:
+            with deadlines.within(UPLOAD_BUDGET_S):
+                for attempt in Retrying(
+                    retry=retry_if_exception(_retryable_upload),
+                    wait=wait_random_exponential(multiplier=0.2, max=4),
+                    stop=stop_after_attempt(4) | stop_after_delay(UPLOAD_BUDGET_S - UPLOAD_ATTEMPT_S / 4),
+                    sleep=self.sleep,
+                    reraise=True,
+                ):
+                    with attempt, deadlines.within(UPLOAD_ATTEMPT_S):
+                        response = self._http.post(url, content=chart.content, headers={"Content-Type": "image/png"})
+                        response.raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise UpstreamError("Slack", f"the file upload failed with HTTP {exc.response.status_code}") from exc
+        except httpx.TimeoutException as exc:
+            raise UpstreamError("Slack", "the file upload timed out") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamError("Slack", "the file upload lost its connection") from exc
         return file_id, chart.title
 
     def _complete(

@@ -68,5 +68,6 @@ def register(app: App, deps: Deps) -> None:
         # Hand the slow work over before acking (it is queued in microseconds), so that anything
         # waiting for the bot to be idle after this request's HTTP answer sees it.
         if reply.work is not None:
-            deps.submit(run_reporting, reply.work, respond, inv.args.split(" ", 1)[0] or "command")
+            what = inv.args.split(" ", 1)[0] or "command"
+            deps.submit(run_reporting, reply.work, respond, what, kind=reply.kind)
         ack(text=reply.text, blocks=reply.blocks, response_type="in_channel" if reply.in_channel else "ephemeral")

@@ -81,6 +81,7 @@ def requests_command(deps: Deps, inv: Invocation) -> Reply:
         work=lambda: inv.respond(
             text="Pending edit requests", blocks=em.pending_list(deps.edits.pending()), response_type="ephemeral"
         ),
+        kind="local",
     )
 
 
@@ -101,6 +102,7 @@ def history_command(deps: Deps, inv: Invocation) -> Reply:
             response_type="ephemeral",
             blocks=em.history_list(f"{kind} {object_id}", deps.edits.history(kind, object_id)),
         ),
+        kind="local",
     )
 
 
@@ -182,6 +184,7 @@ def register(app: App, deps: Deps) -> None:
             lambda: after_decision(deps, deps.editing.reject(request_id, user, reason), tell),
             tell,
             "reject",
+            kind="local",
         )
         ack()
 

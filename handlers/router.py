@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import UserError
 
 if TYPE_CHECKING:
-    from bot.deps import Deps
+    from bot.deps import Deps, JobKind
 
 COMMAND = "/cekura"
 # Marks some clients insert around pasted or right-to-left text: invisible, and never meant as input.
@@ -43,6 +43,7 @@ class Reply:
     blocks: list[dict[str, object]] | None = None
     work: Callable[[], None] | None = None
     in_channel: bool = False
+    kind: JobKind = "cekura"  # "local" when `work` needs no Cekura, so a slow Cekura cannot delay it
 
 
 Handler = Callable[["Deps", Invocation], Reply]

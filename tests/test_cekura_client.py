@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.cekura import CekuraClient
-from bot.errors import CekuraAuthError, CekuraRejected, NotFound, UpstreamError
+from bot.errors import CekuraAuthError, CekuraDataError, CekuraRejected, NotFound, UpstreamError
 
 BASE = "https://api.cekura.test"
 KEY = "ck-live-SECRET-7f3a9"
@@ -356,7 +356,7 @@ def test_the_key_never_reaches_logs_reprs_or_errors(caplog):
                 cekura.get_dashboard(12)
             raised.append(caught.value)
             assert KEY not in repr(cekura) and KEY not in str(cekura)
-    assert {type(e) for e in raised} == {CekuraAuthError, UpstreamError, CekuraRejected, NotFound}
+    assert {type(e) for e in raised} == {CekuraAuthError, UpstreamError, CekuraDataError, CekuraRejected, NotFound}
     assert any(r.levelno == logging.WARNING for r in caplog.records)
     assert any(r.levelno == logging.ERROR for r in caplog.records)
     assert KEY not in caplog.text

@@ -154,6 +154,26 @@ class CekuraSandbox:
             return result
         return {**result, "data": override(now) if callable(override) else override}
 
+    def slow(
+        self, path_contains: str, *, hang: float = 0.0, drip: float = 0.0, times: int = 1, method: str | None = None
+    ) -> None:
+        """Send the real answer to the next `times` matching requests `hang` s late, a byte per `drip` s."""
+        with self._fault_lock:
+            self._faults.append(Fault(path_contains, 200, times, method=method, hang=hang, drip=drip))
+
+    def misbehave(
+        self,
+        path_contains: str,
+        *,
+        raw: bytes | None = None,
+        endless: dict[str, Any] | None = None,
+        times: int = 1,
+        method: str | None = None,
+    ) -> None:
+        """Answer matching requests with `raw` bytes, or with pages whose `next` never ends."""
+        with self._fault_lock:
+            self._faults.append(Fault(path_contains, 200, times, method=method, raw=raw, endless=endless))
+
     def requests(self, method: str | None = None, path_contains: str | None = None) -> list[Request]:
         """Requests received so far, optionally only one method and/or paths containing a string."""
         return [
@@ -175,8 +195,12 @@ class CekuraSandbox:
 
     def _route(self, request: Request) -> Response:
         fault = self._take_fault(request)
-        if fault is not None:
-            return fault.response()
+        if fault is not None and not fault.passthrough:
+            return fault.response(request, self.url)
+        response = self._answer(request)
+        return fault.slowed(response) if fault is not None else response
+
+    def _answer(self, request: Request) -> Response:
         view, ids = self._resolve(request)
         if isinstance(view, Response):
             return view

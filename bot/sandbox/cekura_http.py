@@ -125,7 +125,13 @@ def _page_url(request: Request, base_url: str, page: int) -> str:
 
 @dataclass
 class Fault:
-    """An injected failure: the next `times` requests matching path (and method) get `status`."""
+    """An injected failure for the next `times` requests matching path (and method).
+
+    An error `status` answers at once. With status 200 and neither `raw` nor `endless`, the real
+    answer is sent, but `hang` seconds late and/or one byte every `drip` seconds. `raw` answers
+    with those bytes (deep or odd JSON); `endless` answers page N with one item and a `next` link
+    to page N+1, forever.
+    """
 
     path_contains: str
     status: int
@@ -133,6 +139,10 @@ class Fault:
     retry_after: float | None = None
     body: dict[str, Any] | None = None
     method: str | None = None
+    hang: float = 0.0
+    drip: float = 0.0
+    raw: bytes | None = None
+    endless: dict[str, Any] | None = None
 
     def matches(self, request: Request) -> bool:
         """Whether this fault applies to the request."""
@@ -140,8 +150,25 @@ class Fault:
             return False
         return self.path_contains in request.path
 
-    def response(self) -> Response:
+    @property
+    def passthrough(self) -> bool:
+        """Whether the real answer is sent (only slowed down)."""
+        return self.status == 200 and self.raw is None and self.endless is None
+
+    def slowed(self, response: Response) -> Response:
+        """`response`, sent as slowly as this fault says."""
+        response.delay, response.drip = self.hang, self.drip
+        return response
+
+    def response(self, request: Request | None = None, base_url: str = "") -> Response:
         """The response the fault answers with."""
+        if self.raw is not None:
+            return self.slowed(Response(self.status, self.raw, {"Content-Type": "application/json"}))
+        if self.endless is not None and request is not None:
+            page = int((request.query.get("page") or ["1"])[0])
+            following = _page_url(request, base_url, page + 1)
+            page_body = {"count": 10**9, "next": following, "previous": None, "results": [self.endless]}
+            return self.slowed(Response.json(page_body))
         headers: dict[str, str] = {}
         transient = self.status == 429 or self.status >= 500
         if transient and self.retry_after is not None:
@@ -154,7 +181,7 @@ class Fault:
             if self.status == 429 and self.retry_after is not None:
                 message += f" Expected available in {math.ceil(self.retry_after)} seconds."
             body = {"detail": message}
-        return Response.json(body, self.status, headers)
+        return self.slowed(Response.json(body, self.status, headers))
 
 
 def and_filters(*nodes: dict[str, Any] | None) -> dict[str, Any] | None:

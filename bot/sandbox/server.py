@@ -10,6 +10,7 @@ thread, an optional per-request latency (to imitate a real network) and a record
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -47,6 +48,8 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds of silence before the status line (a hanging server)
+    drip: float = 0.0  # seconds between body bytes, sent one at a time (a dripping server)
 
     @classmethod
     def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -98,12 +101,24 @@ class LoopbackServer:
                     response = server.route(request)
                 except Exception as exc:  # a sandbox bug must show as a 500, not hang the client
                     response = Response.json({"detail": f"sandbox error: {exc!r}"}, 500)
+                # A client that gave up on a slow answer has closed the connection.
+                with contextlib.suppress(OSError):
+                    self._send(response)
+
+            def _send(self, response: Response) -> None:
+                time.sleep(response.delay)
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
-                self.wfile.write(response.body)
+                if not response.drip:
+                    self.wfile.write(response.body)
+                    return
+                for index in range(len(response.body)):
+                    self.wfile.write(response.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(response.drip)
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
