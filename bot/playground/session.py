@@ -56,6 +56,15 @@ class Playground:
         self.scheduler.shutdown()
         self.h.stop()
 
+    def reset(self) -> None:
+        """Back to the seeded workspace and data (digests and edit requests stay in the database)."""
+        self.h.deps.wait_idle(60)
+        self.h.cekura.reset()
+        self.h.slack.reset()
+        with self._lock:
+            self.acks.clear()
+            self.sources.clear()
+
     def command(self, user: str, channel: str, text: str) -> dict[str, Any]:
         """`/cekura <text>` typed by `user` in `channel`; the ack shows as Slack would show it."""
         sent = time.time()

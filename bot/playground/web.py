@@ -100,6 +100,8 @@ class PlaygroundServer:
         path = request.path
         if path in ("/", "/index.html"):
             path = "/static/index.html"
+        if path == "/favicon.ico":
+            return Response(204, b"", SECURITY)
         if path.startswith("/static/"):
             name = path.removeprefix("/static/")
             data = static_file(name)

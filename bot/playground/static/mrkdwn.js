@@ -106,7 +106,8 @@ export function textNode(obj, names = {}, tag = "span", className = "") {
   if (obj == null) return node;
   if (typeof obj === "string") node.textContent = obj;
   else if (obj.type === "mrkdwn") appendMrkdwn(node, obj.text, names);
-  else node.textContent = String(obj.text ?? "");
+  else if (obj.emoji === false) node.textContent = String(obj.text ?? "");
+  else node.textContent = String(obj.text ?? "").replace(/:([a-z0-9_+\-]+):/g, (all, name) => EMOJI[name] || all);
   return node;
 }
 
