@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+NOPE = "/files/F_NOPE"  # the renderer test's image of a file that does not exist
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "playground"
 
 
@@ -61,7 +62,9 @@ def page(browser: Any, playground: tuple[Playground, PlaygroundServer]) -> Itera
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    # a failed load is reported with its URL below; the console's copy of it has none
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" and "load resource" not in m.text else None)
+    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and NOPE not in r.url else None)
     tab.goto(web.url + "?user=U_ALICE&channel=C_GENERAL")
     tab.wait_for_selector("#channels li")
     yield tab

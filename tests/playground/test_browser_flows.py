@@ -61,6 +61,7 @@ def test_dashboard_command_shows_the_ack_then_every_chart_loaded(
     assert len(sizes) == charts and min(sizes) > 0
     if charts > 10:  # the rest go to the thread, as in Slack
         expect(page.locator("#feed .thread img.file-image")).to_have_count(charts - 10)
+    first.evaluate("node => node.scrollIntoView()")
     README_SHOT.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot(page, "dashboard"), README_SHOT)
 

@@ -66,6 +66,7 @@ export function showErrors(dialog, errors) {
     field.classList.toggle("has-error", Boolean(message));
     field.querySelector(".bk-error").textContent = message;
   });
+  dialog.querySelector(".has-error")?.scrollIntoView({ block: "center" });
 }
 
 /** The modal as a <dialog> element (not yet shown). */
