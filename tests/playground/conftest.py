@@ -64,7 +64,7 @@ def page(browser: Any, playground: tuple[Playground, PlaygroundServer]) -> Itera
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     # a failed load is reported with its URL below; the console's copy of it has none
     tab.on("console", lambda m: errors.append(m.text) if m.type == "error" and "load resource" not in m.text else None)
-    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and NOPE not in r.url else None)
+    tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and NOPE not in r.url else 0)
     tab.goto(web.url + "?user=U_ALICE&channel=C_GENERAL")
     tab.wait_for_selector("#channels li")
     yield tab
