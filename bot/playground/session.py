@@ -12,6 +12,8 @@ talks to the bot any other way.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import threading
 import time
 from typing import Any
@@ -34,8 +36,9 @@ NO_DIGEST = "No digest is scheduled. Add one first, e.g. /cekura digest add dash
 class Playground:
     """The harness with the page's records: slash-command acks and which message each response_url belongs to."""
 
-    def __init__(self, harness: Harness, clock: PlaygroundClock) -> None:
+    def __init__(self, harness: Harness, clock: PlaygroundClock, folder: str | None = None) -> None:
         self.h = harness
+        self.folder = folder
         self.clock = clock
         # The real scheduler's tick, driven by the page's clock button instead of APScheduler's timer.
         self.scheduler = DigestScheduler(harness.deps, clock=clock)
@@ -48,13 +51,17 @@ class Playground:
     def start(cls, **overrides: Any) -> Playground:
         """Start the sandboxes and the bot with the demo approvers (carol, #cekura-approvals)."""
         clock = PlaygroundClock()
-        settings = {**DEMO_SETTINGS, **overrides}
-        return cls(Harness.start(clock=clock, **settings), clock)
+        # A database file, not sqlite:// (one connection shared by all threads): the page reads while the bot writes.
+        folder = tempfile.mkdtemp(prefix="cekura-playground-")
+        settings = {**DEMO_SETTINGS, "database_url": f"sqlite:///{folder}/playground.db", **overrides}
+        return cls(Harness.start(clock=clock, **settings), clock, folder)
 
     def stop(self) -> None:
         """Stop the scheduler's deliverer, the bot and the sandboxes."""
         self.scheduler.shutdown()
         self.h.stop()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def reset(self) -> None:
         """Back to the seeded workspace and data (digests and edit requests stay in the database)."""
