@@ -97,8 +97,9 @@ class Playground:
         if shown is None:
             return {"status": 404, "error": "That message is gone."}
         message: Message | Ephemeral | None
-        with self.h.slack.lock:
-            message = self.h.slack.find_message(shown["channel"], shown.get("ts", ""))
+        workspace = self.h.slack  # the sandbox's records, not a Web API client
+        with workspace.lock:
+            message = workspace.find_message(shown["channel"], shown.get("ts", ""))
         if message is None or not item_id.startswith("m:"):
             message = Ephemeral(shown["channel"], user, shown.get("ts", ""), shown["text"], shown["blocks"])
         delivery = self.h.driver.block_action(
@@ -126,7 +127,7 @@ class Playground:
                 old = slack.open_views.get(view_id, {})
                 slack.open_views[view_id] = {**old, **answer["view"], "id": view_id, "hash": f"{time.time():.6f}"}
             elif kind == "push" and isinstance(answer.get("view"), dict):
-                pushed = slack.new_id("V")
+                pushed = f"V_PLAY{len(slack.open_views):05d}"
                 slack.open_views[pushed] = {**answer["view"], "id": pushed, "state": {"values": {}}}
                 slack.view_users[pushed] = user
                 stack.append(pushed)
