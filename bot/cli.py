@@ -1,4 +1,4 @@
-"""`cekura-bot serve | check | render | demo | gallery`: the command-line entry points."""
+"""`cekura-bot serve | check | render | demo | playground | gallery`: the command-line entry points."""
 
 from __future__ import annotations
 
@@ -214,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="let the demo approver (@carol) click Approve on each edit request the commands propose",
     )
+    play_p = sub.add_parser(
+        "playground",
+        help="a Slack-like web page on this machine to try the bot by hand; no accounts needed",
+        description="Start the sandboxes and the real bot, and serve a Slack-like page on 127.0.0.1 to try it.",
+    )
+    play_p.add_argument("--port", type=int, default=8080, help="port of the page on 127.0.0.1 (default 8080)")
+    play_p.add_argument("--open", action="store_true", help="open the page in the default web browser")
     gallery_p = sub.add_parser(
         "gallery",
         help="render every chart kind and edge case as PNGs, plus a contact sheet",
@@ -247,6 +254,10 @@ def _run(args: argparse.Namespace) -> int:
 
         writable_folder(args.out, "--out")
         return run_demo(args.out, args.text or ["dashboard 12"], approve=args.approve)
+    if args.command == "playground":
+        from bot.playground.run import run_playground
+
+        return run_playground(args.port, open_browser=args.open)
     settings = load_settings(args.command)
     from bot.logs import setup_logging
 

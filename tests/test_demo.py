@@ -174,7 +174,7 @@ def _undocumented(help_text: str) -> list[str]:
 def test_cli_help_has_real_descriptions_and_every_option_is_explained() -> None:
     top = _help(["--help"])
     commands = re.findall(r"^    (\w+)\s", top, flags=re.MULTILINE)
-    assert {"serve", "check", "render", "demo"} <= set(commands)
+    assert {"serve", "check", "render", "demo", "playground"} <= set(commands)
     for text in [top, *(_help([c, "--help"]) for c in commands)]:
         assert "`" not in text, text
         assert not _undocumented(text), (text, _undocumented(text))

@@ -114,8 +114,11 @@ class SlackDriver:
         message: Message | Ephemeral | ResponsePost | None = None,
         block_id: str | None = None,
         container: dict[str, Any] | None = None,
+        selected_option: dict[str, Any] | None = None,
     ) -> Delivery:
         """A button click on `message` (block_id/value/text default to the button found there).
+
+        With `selected_option`, a menu choice: the action carries it instead of a `value`, as Slack's do.
 
         A `Message` is a channel message (the payload carries it); an `Ephemeral`, a
         `ResponsePost` or None is an ephemeral one, which Slack does not echo back.
@@ -132,6 +135,9 @@ class SlackDriver:
         }
         if "style" in element:
             action["style"] = element["style"]
+        if selected_option is not None:
+            action.pop("value")
+            action["selected_option"] = selected_option
         is_channel_message = isinstance(message, Message)
         with self.sandbox.lock:
             message_ts = message.ts if isinstance(message, Message | Ephemeral) else self.sandbox.next_ts()
