@@ -27,6 +27,7 @@ from bot.slack_text import Mrkdwn, md
 
 log = logging.getLogger(__name__)
 FILES_PER_MESSAGE = 10
+ALT_TXT_LIMIT = 1000  # files.getUploadURLExternal refuses longer alt_txt (alt_txt_too_large)
 _T = TypeVar("_T")
 SlackBlock = dict[str, Any]
 
@@ -44,6 +45,7 @@ class ChartFile:
     filename: str
     title: str
     content: bytes
+    alt: str = ""  # what the chart shows, for screen readers (Slack's `alt_txt`)
 
 
 class PendingUploads:
@@ -172,7 +174,10 @@ class SlackPoster:
         return results
 
     def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
-        ticket = self.client.files_getUploadURLExternal(filename=chart.filename, length=len(chart.content))
+        # slack_sdk's files_upload_v2 sends alt_txt here too: Slack takes it when the upload is reserved.
+        ticket = self.client.files_getUploadURLExternal(
+            filename=chart.filename, length=len(chart.content), alt_txt=_alt_txt(chart)
+        )
         url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
         # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy.
         for attempt in Retrying(
@@ -243,6 +248,12 @@ class SlackPoster:
     def close(self) -> None:
         """Release the upload HTTP client."""
         self._http.close()
+
+
+def _alt_txt(chart: ChartFile) -> str:
+    """The chart's alt text within Slack's 1,000 characters (the title when nothing better is known)."""
+    text = chart.alt or chart.title
+    return text if len(text) <= ALT_TXT_LIMIT else text[: ALT_TXT_LIMIT - 1] + "…"
 
 
 def _delivery_error(exc: SlackApiError) -> Exception:

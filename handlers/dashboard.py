@@ -22,7 +22,7 @@ WIDGET_USAGE = f"/cekura widget <id> {QUERY_USAGE}"
 
 def chart_file(view: WidgetView, png: bytes) -> ChartFile:
     """The PNG of one widget as a file to attach."""
-    return ChartFile(f"widget-{view.widget_id}.png", view.title, png)
+    return ChartFile(f"widget-{view.widget_id}.png", view.title, png, alt=view.description)
 
 
 def post_report(
@@ -81,7 +81,7 @@ def widget_command(deps: Deps, inv: Invocation) -> Reply:
 
 def _query(text: str, deps: Deps, usage: str) -> DataQuery:
     try:
-        return parse_query(text, deps.clock())
+        return parse_query(text, deps.clock(), tz=deps.settings.timezone)
     except UserError as exc:
         exc.usage = exc.usage or usage
         raise
