@@ -34,7 +34,7 @@ def post_report(
         channel,
         text=messages.chart_fallback_text(report),
         blocks=shown.blocks,
-        files=[chart_file(w.view, w.png) for w in report.widgets],
+        files=[chart_file(w.view, w.png) for w in shown.widgets],
         more_text=lambda first, last: messages.thread_comment(report, shown, first, last),
         pending=pending,
     )
@@ -44,7 +44,7 @@ def post_dashboard(deps: Deps, dashboard_id: int, query: DataQuery, channel: str
     """Fetch, draw and post every widget of a dashboard, uploading each chart as soon as it is drawn."""
     pending = deps.poster.pending()
     report = deps.service.dashboard_report(
-        dashboard_id, query, on_png=lambda view, png: pending.start(chart_file(view, png))
+        dashboard_id, query, on_png=lambda view, png: None if view.is_empty else pending.start(chart_file(view, png))
     )
     post_report(deps, report, channel, requester, pending)
 

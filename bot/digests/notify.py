@@ -58,7 +58,7 @@ class Notifier:
             sub.channel,
             text=dm.digest_text(digest, sub, late=late),
             blocks=shown.blocks,
-            files=[chart_file(w.view, w.png) for w in report.widgets],
+            files=[chart_file(w.view, w.png) for w in shown.widgets],  # widgets with no data are named, not drawn
             more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
         )
 
