@@ -106,6 +106,8 @@ class SlackPoster:
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
+        Without `blocks`, `text` is the files' comment; with them, Slack's upload takes no text.
+
         With `thread_ts`, everything goes into that thread instead.
 
         `text` and the thread comments from `more_text` are Mrkdwn (bot/slack_text.py): Slack parses
@@ -145,7 +147,10 @@ class SlackPoster:
         if not files:
             return self._post_text(channel, text, blocks, thread_ts)
         first = self._upload(files[:FILES_PER_MESSAGE], pending)
-        self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=None)
+        # Slack ignores blocks when initial_comment is set and takes no `text` here, so a message
+        # without blocks carries its words as the comment (they are then its notification text).
+        comment = None if blocks else text
+        self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=comment)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts
         parent_ts = thread_ts or self._share_ts(channel, first[0][0])

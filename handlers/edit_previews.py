@@ -30,7 +30,9 @@ def preview_pngs(deps: Deps, request: EditRequest) -> list[ChartFile]:
     after = Widget.model_validate({**apply_changes(request.base_snapshot, request.changes), "id": request.object_id})
     data = deps.cekura.preview_data(config)
     now = deps.clock()
-    node = config.get("filters") or None
+    # Cekura applies the dashboard's filters to preview data too, so its range is part of what is drawn.
+    saved = deps.cekura.get_dashboard(request.dashboard_id).filters if request.dashboard_id else None
+    node = filters.and_all(saved, config.get("filters") or None)
     stamp = filters.describe(node, now)
     # The range asked for, as the dashboard charts get it: gaps filled, the current period marked partial.
     window = data_window(node, now)
@@ -73,8 +75,16 @@ def post_preview(deps: Deps, request: EditRequest, channel: str, thread_ts: str)
         return
     deps.poster.post_charts(
         channel,
-        text=md("Preview of {id}", id=request.id),
+        text=md("Preview of *{id}*: {order}.", id=request.id, order=_order(files)),
         files=files,
         thread_ts=thread_ts,
-        blocks=[bk.context(md("Preview of *{id}*: now (first) and as proposed (second).", id=request.id))],
+        blocks=[],  # the words go as the files' comment, so the message has text for notifications
+    )
+
+
+def _order(files: list[ChartFile]) -> str:
+    return (
+        "now (first) and as proposed (second)"
+        if len(files) == 2
+        else "as proposed (the current chart could not be drawn)"
     )

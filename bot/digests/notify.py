@@ -50,7 +50,6 @@ class Notifier:
         self, sub: Subscription, digest: Digest, *, slot: datetime, late: bool, requester: str | None
     ) -> str | None:
         """Post `digest` to the subscription's channel: one message with the charts (more in its thread)."""
-        report = digest.report
         shown = dm.digest_layout(
             digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
         )
