@@ -275,12 +275,21 @@ def error_text(exc: BaseException) -> Mrkdwn:
 
 def user_error(exc: UserError) -> list[bk.SlackBlock]:
     """An ephemeral answer to bad input: what was wrong, then the right usage."""
-    out = [bk.section(md(":warning: {message}", message=str(exc)))]
-    if exc.usage and "\n" in exc.usage:
-        out.append(bk.section(escape(exc.usage)))
+    out = [bk.section(md(":warning: {message}", message=sentence(str(exc))))]
+    if exc.usage and ("\n" in exc.usage or "`" in exc.usage):
+        # Usage that already marks its examples as code is shown as written: backticks do not nest.
+        out.append(bk.section(escape(exc.usage)) if "\n" in exc.usage else bk.context(escape(exc.usage)))
     elif exc.usage:
         out.append(bk.context(md("Usage: {usage}", usage=code(exc.usage))))
     return out
+
+
+def sentence(text: str) -> str:
+    """`text` with its first line ending in a full stop (messages from deep down may lack one)."""
+    first, newline, rest = text.partition("\n")
+    if first and first.rstrip()[-1:] not in (".", "?", "!", "…", ":", "`"):
+        first = first.rstrip() + "."
+    return first + newline + rest
 
 
 def text_blocks(text: str) -> list[bk.SlackBlock]:
