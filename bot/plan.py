@@ -67,7 +67,7 @@ def plan_widgets(dashboard: Dashboard, widgets: Sequence[Widget], query: DataQue
     plans = []
     for widget in widgets:
         node, defaulted = widget_filter(dashboard, widget, query)
-        node = intersect_range(node, now)  # the range is said (and sent) once, as the intersection
+        node = intersect_range(node, now) or node  # the range is said (and sent) once, as the intersection
         stamp = filters.describe(node, now)
         if defaulted:
             stamp += " · default range"

@@ -103,7 +103,7 @@ def dashboards_command(deps: Deps, inv: Invocation) -> Reply:
 COMMANDS = [
     Subcommand(
         "dashboard",
-        "<id> [since 7d | last 24h] [where <filter>]",
+        f"<id> {QUERY_USAGE}",
         "post a chart of every widget of a dashboard to this channel",
         dashboard_command,
         aliases=("dash", "d"),
@@ -111,7 +111,7 @@ COMMANDS = [
     ),
     Subcommand(
         "widget",
-        "<id> [since 7d | last 24h] [where <filter>]",
+        f"<id> {QUERY_USAGE}",
         "post the chart of one widget to this channel",
         widget_command,
         aliases=("w",),
