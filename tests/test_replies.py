@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,14 @@ def inputs() -> list[str]:
         texts.extend(command.examples)
     texts.extend(f"dashboard 12 {f}" for f in FILTERS)
     return list(dict.fromkeys(texts))
+
+
+@pytest.fixture(scope="module")
+def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    """A bot of its own on an empty database: the replies must not depend on what other tests stored."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('replies')}/bot.sqlite"
+    with Harness.start(database_url=url, render_workers=0) as harness:
+        yield harness
 
 
 class Said:
