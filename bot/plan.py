@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bot import filters
 from bot.cekura_models import Dashboard, FilterJSON, Widget
-from bot.query import DataQuery
+from bot.query import DataQuery, intersect_range
 
 DEFAULT_RANGE: FilterJSON = {"field": "timestamp", "op": "gte", "value": "now-7d"}
 DEFAULT_NOTE = "last 7 days (no range was saved or asked for)"
@@ -49,7 +49,7 @@ def _strip_range(node: FilterJSON | None, drop: bool) -> FilterJSON | None:
 
 def widget_filter(dashboard: Dashboard, widget: Widget, query: DataQuery) -> tuple[FilterJSON, bool]:
     """The full filter for one widget, and whether the 7-day default range had to be added."""
-    replace_range = query.range is not None
+    replace_range = query.has_range
     combined = filters.and_all(
         _strip_range(dashboard.filters, replace_range),
         _strip_range(widget.filters, replace_range),
@@ -67,6 +67,7 @@ def plan_widgets(dashboard: Dashboard, widgets: Sequence[Widget], query: DataQue
     plans = []
     for widget in widgets:
         node, defaulted = widget_filter(dashboard, widget, query)
+        node = intersect_range(node, now) or node  # the range is said (and sent) once, as the intersection
         stamp = filters.describe(node, now)
         if defaulted:
             stamp += " · default range"
@@ -84,16 +85,12 @@ def group_plans(plans: Sequence[WidgetPlan]) -> list[FetchGroup]:
 
 
 def scope_words(dashboard: Dashboard, query: DataQuery, now: datetime, *, defaulted: bool) -> str:
-    """The range and filters in force for the whole message, in plain words."""
-    if query.range is not None:
-        range_words = filters.describe(query.range_condition(), now)
-        saved = _strip_range(dashboard.filters, True)
-    elif defaulted:
-        range_words, saved = DEFAULT_NOTE, dashboard.filters
-    else:
-        leaves, saved = filters.split_time_range(dashboard.filters)
-        range_words = filters.describe(filters.and_all(*leaves), now) if leaves else "as saved on each widget"
-    conditions = filters.and_all(saved, query.where)
-    if conditions is None:
-        return range_words
-    return f"{range_words} · {filters.describe(conditions, now)}"
+    """The range and filters in force for the whole message, in plain words (the range said once)."""
+    if defaulted:
+        conditions = filters.and_all(dashboard.filters, query.where)
+        return DEFAULT_NOTE if conditions is None else f"{DEFAULT_NOTE} · {filters.describe(conditions, now)}"
+    saved = _strip_range(dashboard.filters, query.has_range)
+    node = intersect_range(filters.and_all(query.range_condition(), saved, query.where), now)
+    leaves, rest = filters.split_time_range(node)
+    range_words = filters.describe(filters.and_all(*leaves), now) if leaves else "as saved on each widget"
+    return range_words if rest is None else f"{range_words} · {filters.describe(rest, now)}"

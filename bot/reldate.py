@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 RELATIVE = re.compile(r"^(now|today)(?:-(\d{1,6})([smhdwMy]))?$")
 DURATION = re.compile(r"^(\d{1,6})\s*([smhdwMy]|min|mins|minutes?|hours?|hrs?|days?|weeks?)$")
@@ -125,3 +126,26 @@ def duration_words(amount: int, unit: str) -> str:
 def span(amount: int, unit: str, now: datetime) -> timedelta:
     """How long `amount` `unit`s reach back from `now`."""
     return now - _minus(now.astimezone(UTC), amount, unit)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CALENDAR_WORDS = ("today", "yesterday", *WEEKDAYS)
+
+
+def calendar_start(word: str, now: datetime, tz: str = "UTC") -> datetime | None:
+    """The moment `since <word>` means in zone `tz`, as UTC: `today` 00:00, `yesterday` 00:00, or the
+    most recent `monday` (…`sunday`) 00:00 (today's, when today is that day); None for other words."""
+    word = word.lower()
+    if word not in CALENDAR_WORDS:
+        return None
+    local = now.astimezone(ZoneInfo(tz))
+    if word == "today":
+        back = 0
+    elif word == "yesterday":
+        back = 1
+    else:
+        back = (local.weekday() - WEEKDAYS.index(word)) % 7
+    day = (local - timedelta(days=back)).date()
+    # Midnight is built in the zone itself, so a DST change between then and now is honoured.
+    midnight = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+    return midnight.astimezone(UTC)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 FILES_PER_MESSAGE = 10
 UPLOAD_ATTEMPT_S = 15.0  # one PNG (≤ a few hundred kB) to Slack's upload URL, connect to last byte
 UPLOAD_BUDGET_S = 30.0  # one file's upload with every retry
+ALT_TXT_LIMIT = 1000  # files.getUploadURLExternal refuses longer alt_txt (alt_txt_too_large)
 _T = TypeVar("_T")
 SlackBlock = dict[str, Any]
 
@@ -48,6 +49,7 @@ class ChartFile:
     filename: str
     title: str
     content: bytes
+    alt: str = ""  # what the chart shows, for screen readers (Slack's `alt_txt`)
 
 
 class PendingUploads:
@@ -110,6 +112,8 @@ class SlackPoster:
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
+        Without `blocks`, `text` is the files' comment; with them, Slack's upload takes no text.
+
         With `thread_ts`, everything goes into that thread instead. `on_uploaded(file_ids)` runs
         once the first message's files are uploaded, before they are shared (crash recovery).
 
@@ -154,7 +158,10 @@ class SlackPoster:
         first = self._upload(files[:FILES_PER_MESSAGE], pending)
         if on_uploaded is not None:
             on_uploaded([file_id for file_id, _ in first])
-        self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=None)
+        # Slack ignores blocks when initial_comment is set and takes no `text` here, so a message
+        # without blocks carries its words as the comment (they are then its notification text).
+        comment = None if blocks else text
+        self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=comment)
         if len(files) <= FILES_PER_MESSAGE:
             return None  # no thread needed, so don't spend a files.info call on the ts
         parent_ts = thread_ts or self._share_ts(channel, first[0][0])
@@ -183,7 +190,10 @@ class SlackPoster:
         return results
 
     def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
-        ticket = self.client.files_getUploadURLExternal(filename=chart.filename, length=len(chart.content))
+        # slack_sdk's files_upload_v2 sends alt_txt here too: Slack takes it when the upload is reserved.
+        ticket = self.client.files_getUploadURLExternal(
+            filename=chart.filename, length=len(chart.content), alt_txt=_alt_txt(chart)
+        )
         url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
         # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy, and its
         # own deadline: UPLOAD_ATTEMPT_S per attempt in total, UPLOAD_BUDGET_S with every retry.
@@ -263,6 +273,12 @@ class SlackPoster:
     def close(self) -> None:
         """Release the upload HTTP client."""
         self._http.close()
+
+
+def _alt_txt(chart: ChartFile) -> str:
+    """The chart's alt text within Slack's 1,000 characters (the title when nothing better is known)."""
+    text = chart.alt or chart.title
+    return text if len(text) <= ALT_TXT_LIMIT else text[: ALT_TXT_LIMIT - 1] + "…"
 
 
 def _delivery_error(exc: SlackApiError) -> Exception:

@@ -40,7 +40,7 @@ def parse_chart_value(value: str, deps: Deps) -> tuple[str, int, DataQuery]:
         )
         if part
     )
-    return kind, object_id, parse_query(text, deps.clock())
+    return kind, object_id, parse_query(text, deps.clock(), tz=deps.settings.timezone)
 
 
 def register(app: App, deps: Deps) -> None:

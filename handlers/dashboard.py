@@ -22,7 +22,7 @@ WIDGET_USAGE = f"/cekura widget <id> {QUERY_USAGE}"
 
 def chart_file(view: WidgetView, png: bytes) -> ChartFile:
     """The PNG of one widget as a file to attach."""
-    return ChartFile(f"widget-{view.widget_id}.png", view.title, png)
+    return ChartFile(f"widget-{view.widget_id}.png", view.title, png, alt=view.description)
 
 
 def post_report(
@@ -34,7 +34,7 @@ def post_report(
         channel,
         text=messages.chart_fallback_text(report),
         blocks=shown.blocks,
-        files=[chart_file(w.view, w.png) for w in report.widgets],
+        files=[chart_file(w.view, w.png) for w in shown.widgets],
         more_text=lambda first, last: messages.thread_comment(report, shown, first, last),
         pending=pending,
     )
@@ -44,7 +44,7 @@ def post_dashboard(deps: Deps, dashboard_id: int, query: DataQuery, channel: str
     """Fetch, draw and post every widget of a dashboard, uploading each chart as soon as it is drawn."""
     pending = deps.poster.pending()
     report = deps.service.dashboard_report(
-        dashboard_id, query, on_png=lambda view, png: pending.start(chart_file(view, png))
+        dashboard_id, query, on_png=lambda view, png: None if view.is_empty else pending.start(chart_file(view, png))
     )
     post_report(deps, report, channel, requester, pending)
 
@@ -81,7 +81,7 @@ def widget_command(deps: Deps, inv: Invocation) -> Reply:
 
 def _query(text: str, deps: Deps, usage: str) -> DataQuery:
     try:
-        return parse_query(text, deps.clock())
+        return parse_query(text, deps.clock(), tz=deps.settings.timezone)
     except UserError as exc:
         exc.usage = exc.usage or usage
         raise
@@ -103,7 +103,7 @@ def dashboards_command(deps: Deps, inv: Invocation) -> Reply:
 COMMANDS = [
     Subcommand(
         "dashboard",
-        "<id> [since 7d | last 24h] [where <filter>]",
+        f"<id> {QUERY_USAGE}",
         "post a chart of every widget of a dashboard to this channel",
         dashboard_command,
         aliases=("dash", "d"),
@@ -111,7 +111,7 @@ COMMANDS = [
     ),
     Subcommand(
         "widget",
-        "<id> [since 7d | last 24h] [where <filter>]",
+        f"<id> {QUERY_USAGE}",
         "post the chart of one widget to this channel",
         widget_command,
         aliases=("w",),

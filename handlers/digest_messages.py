@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -12,7 +13,18 @@ from bot.digests.store import Subscription
 from bot.digests.zones import when
 from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
 from handlers import blocks as bk
-from handlers.messages import SCOPE_LIMIT, Layout, chart_controls, failure_lines, figure_line, layout, thread_comment
+from handlers.messages import (
+    SCOPE_LIMIT,
+    Layout,
+    chart_controls,
+    drawn_only,
+    empty_lines,
+    failure_lines,
+    figure_line,
+    layout,
+    plural,
+    thread_comment,
+)
 
 _PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")
 LIST_BUTTONS = 15  # digests listed with their own buttons; the rest as plain lines (50 blocks at most)
@@ -53,8 +65,18 @@ def span(start: datetime, end: datetime, tz: str) -> str:
     return f"{when(start, tz)} – {when(end, tz)} ({tz})"
 
 
+DIGEST_ADVICE = md("The digest runs again at its next time; its filters are below.")
+
+
+def _drawn(digest: Digest) -> tuple[Digest, list[str]]:
+    """The digest without its widgets that have no data (they are named instead), and their titles."""
+    report, empty = drawn_only(digest.report)
+    return (replace(digest, report=report) if empty else digest), empty
+
+
 def digest_lines(digest: Digest) -> list[Mrkdwn]:
     """One line per charted widget: its key figure and its change against the previous period."""
+    digest, _ = _drawn(digest)
     versus = f" vs the previous {digest.period.words()}"
     return [
         figure_line(
@@ -72,6 +94,8 @@ def digest_layout(
     digest: Digest, sub: Subscription, *, slot: datetime, late: bool, requester: str | None, app_url: str | None
 ) -> Layout:
     """The digest message (header, period, figures with their changes, filter stamp, buttons) and its overflow."""
+    full = digest.report
+    digest, empty = _drawn(digest)
     report, period = digest.report, digest.period
     origin = md("sent on request by {who}", who=Mention(requester)) if requester else escape(sub.describe())
     head: list[bk.SlackBlock] = [
@@ -104,7 +128,7 @@ def digest_layout(
     if len(report.widgets) > 10:
         others = len(report.widgets) - 10
         tail.append(bk.context(md("Charts 1–10 are attached here, the other {n} in the thread.", n=others)))
-    tail += chart_controls(report, app_url)
+    tail += chart_controls(full, app_url)
     tail.append(
         bk.context(
             md(
@@ -115,7 +139,9 @@ def digest_layout(
         )
     )
     lines = digest_lines(digest)
-    return layout(head, lines, failure_lines(report), tail, thread=len(report.widgets) > 10)
+    failures = [*empty_lines(report, empty, DIGEST_ADVICE), *failure_lines(report)]
+    shown = layout(head, lines, failures, tail, thread=len(report.widgets) > 10)
+    return replace(shown, widgets=report.widgets)
 
 
 def digest_blocks(
@@ -135,7 +161,14 @@ def digest_text(digest: Digest, sub: Subscription, *, late: bool) -> Mrkdwn:
     period = span(digest.period.start, digest.period.end, sub.tz)
     late_word = "(late) " if late else ""
     title = clip(digest.report.title, TITLE_LIMIT)
-    return bk.fallback(md("{late}Digest: {title}, {period}", late=late_word, title=title, period=period))
+    drawn, empty = _drawn(digest)
+    if empty and not drawn.report.widgets:
+        what = md("no data in this period")
+    else:
+        what = md("{n}", n=plural(len(drawn.report.widgets), "chart"))
+    return bk.fallback(
+        md("{late}Digest: {title}, {period}: {what}.", late=late_word, title=title, period=period, what=what)
+    )
 
 
 def added_text(sub: Subscription, title: str) -> Mrkdwn:

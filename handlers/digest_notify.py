@@ -60,7 +60,6 @@ class SlackDigestNotifier:
         `on_uploaded(file_ids)` runs after the first message's charts are uploaded, before Slack
         shares them: the ledger records them there, so a successor can tell whether the post landed.
         """
-        report = digest.report
         shown = dm.digest_layout(
             digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
         )
@@ -68,7 +67,7 @@ class SlackDigestNotifier:
             sub.channel,
             text=dm.digest_text(digest, sub, late=late),
             blocks=shown.blocks,
-            files=[chart_file(w.view, w.png) for w in report.widgets],
+            files=[chart_file(w.view, w.png) for w in shown.widgets],  # widgets with no data are named, not drawn
             more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
             on_uploaded=on_uploaded,
         )

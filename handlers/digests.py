@@ -115,9 +115,8 @@ def list_command(deps: Deps, inv: Invocation) -> Reply:
 
     def here(_: None) -> Reply:
         subs = deps.digests.list(inv.channel_id)
-        return Reply(
-            f"{len(subs)} digest(s) in this channel", blocks=dm.list_blocks(subs, deps.clock(), "in this channel")
-        )
+        count = messages.plural(len(subs), "digest").capitalize()
+        return Reply(f"{count} in this channel.", blocks=dm.list_blocks(subs, deps.clock(), "in this channel"))
 
     hidden_here = "I cannot show this conversation's digests: you are not in it."
     return owned_by_channel(
@@ -131,7 +130,8 @@ def _list_all(deps: Deps, inv: Invocation) -> Reply:
     def listing(channels: frozenset[str] | None) -> Reply:
         subs = [s for s in deps.digests.list() if channels is None or s.channel in channels]
         where = "in every channel" if channels is None else "in the channels you are in"
-        return Reply(f"{len(subs)} digest(s) {where}", blocks=dm.list_blocks(subs, deps.clock(), where))
+        count = messages.plural(len(subs), "digest").capitalize()
+        return Reply(f"{count} {where}.", blocks=dm.list_blocks(subs, deps.clock(), where))
 
     # Where the command was typed counts at once: Slack lets only members type there.
     typed = frozenset({inv.channel_id}) if inv.channel_id.startswith(TYPED_MEANS_MEMBER) else frozenset()

@@ -13,7 +13,7 @@ from bot.errors import BotError
 from bot.query import DataQuery
 from bot.slack_post import ChartFile
 from bot.slack_text import md
-from bot.widget_charts import to_view
+from bot.widget_charts import data_window, to_view
 from handlers import blocks as bk
 
 if TYPE_CHECKING:
@@ -29,14 +29,24 @@ def preview_pngs(deps: Deps, request: EditRequest) -> list[ChartFile]:
     assert config is not None
     after = Widget.model_validate({**apply_changes(request.base_snapshot, request.changes), "id": request.object_id})
     data = deps.cekura.preview_data(config)
-    stamp = filters.describe(config.get("filters") or None, deps.clock())
-    view = to_view(after, data, stamp=f"proposed · {stamp}", tz=deps.settings.timezone)
+    now = deps.clock()
+    # Cekura applies the dashboard's filters to preview data too, so its range is part of what is drawn.
+    saved = deps.cekura.get_dashboard(request.dashboard_id).filters if request.dashboard_id else None
+    node = filters.and_all(saved, config.get("filters") or None)
+    stamp = filters.describe(node, now)
+    # The range asked for, as the dashboard charts get it: gaps filled, the current period marked partial.
+    window = data_window(node, now)
+    view = to_view(after, data, stamp=f"proposed · {stamp}", tz=deps.settings.timezone, window=window)
     (proposed,) = deps.renderer.render_all([view.chart])
     if not isinstance(proposed, bytes):
         raise proposed
-    files = [ChartFile(f"{request.id}-proposed.png", f"Proposed: {after.title}", proposed)]
+    files = [ChartFile(f"{request.id}-proposed.png", f"Proposed: {after.title}", proposed, alt=view.description)]
     if current.widgets:
-        files.insert(0, ChartFile(f"{request.id}-current.png", f"Now: {current.title}", current.widgets[0].png))
+        now_view = current.widgets[0]
+        chart = ChartFile(
+            f"{request.id}-current.png", f"Now: {current.title}", now_view.png, alt=now_view.view.description
+        )
+        files.insert(0, chart)
     return files
 
 
@@ -65,8 +75,16 @@ def post_preview(deps: Deps, request: EditRequest, channel: str, thread_ts: str)
         return
     deps.poster.post_charts(
         channel,
-        text=md("Preview of {id}", id=request.id),
+        text=md("Preview of *{id}*: {order}.", id=request.id, order=_order(files)),
         files=files,
         thread_ts=thread_ts,
-        blocks=[bk.context(md("Preview of *{id}*: now (first) and as proposed (second).", id=request.id))],
+        blocks=[],  # the words go as the files' comment, so the message has text for notifications
+    )
+
+
+def _order(files: list[ChartFile]) -> str:
+    return (
+        "now (first) and as proposed (second)"
+        if len(files) == 2
+        else "as proposed (the current chart could not be drawn)"
     )

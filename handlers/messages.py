@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.cekura_models import DashboardSummary
-from bot.dashboards import Report
+from bot.dashboards import RenderedWidget, Report
 from bot.errors import UserError
 from bot.slack_text import Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units, units
 from handlers import blocks as bk
@@ -39,6 +39,41 @@ class Layout:
     blocks: list[bk.SlackBlock]
     listed: int
     dropped_failures: list[Mrkdwn]
+    # The widgets whose charts go with the message (widgets with no data are named, not drawn).
+    widgets: list[RenderedWidget] = field(default_factory=list)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """`1 chart`, `2 charts`, `no charts`."""
+    many = words or f"{word}s"
+    return f"no {many}" if n == 0 else f"{n} {word if n == 1 else many}"
+
+
+def drawn_only(report: Report) -> tuple[Report, list[str]]:
+    """The report without its widgets that have no data, and their titles (one identical image each says nothing)."""
+    empty = [w.view.title for w in report.widgets if w.view.is_empty]
+    if not empty:
+        return report, []
+    return replace(report, widgets=[w for w in report.widgets if not w.view.is_empty]), empty
+
+
+def empty_lines(report: Report, empty: Sequence[str], advice: str) -> list[Mrkdwn]:
+    """What to say about the widgets with no data: one line naming them, or why the whole message has no chart."""
+    if not empty:
+        return []
+    if report.widgets or report.failures:
+        names = join([md("*{t}*", t=clip(t, TITLE_LIMIT)) for t in empty], ", ")
+        return [clip_mrkdwn(md("• No data in this range for {names}.", names=names), LINE_LIMIT * 2)]
+    which = "this widget" if len(empty) == 1 else f"any of the {len(empty)} widgets"
+    scope = clip(report.scope, SCOPE_LIMIT)
+    return [
+        md(
+            ":information_source: *No data* for {which}: nothing matched {scope}. {advice}",
+            which=which,
+            scope=scope,
+            advice=advice,
+        )
+    ]
 
 
 def chart_value(report: Report, since: str | None) -> str:
@@ -133,22 +168,27 @@ def layout(
     if listed < len(lines):
         notes.append(
             md(
-                "{n} more widget(s) are not listed here (Slack's message size); "
-                "their figures are with their charts in the thread.",
-                n=len(lines) - listed,
+                "{n} not listed here (Slack's message size); their figures are with their charts in the thread.",
+                n=plural(len(lines) - listed, "more widget is", "more widgets are"),
             )
         )
     if dropped:
-        where = "are listed in the thread" if thread else "are not listed (Slack's message size)"
-        notes.append(md("{n} widget(s) that could not be charted {where}.", n=len(dropped), where=where))
+        verb = "is" if len(dropped) == 1 else "are"
+        where = f"{verb} listed in the thread" if thread else f"{verb} not listed (Slack's message size)"
+        notes.append(md("{n} that could not be charted {where}.", n=plural(len(dropped), "widget"), where=where))
     if not everything:
         body = [bk.section(md("_This dashboard has no widgets yet._"))]
     extra = [bk.context(*[md("_{n}_", n=note) for note in notes])] if notes else []
     return Layout([*head, *body, *extra, *tail], listed, dropped)
 
 
+SINCE_ADVICE = md("Try a longer range (e.g. {eg}) or fewer conditions.", eg=code("since 30d"))
+
+
 def chart_layout(report: Report, requester: str, app_url: str | None, editable: bool = False) -> Layout:
     """The message that carries a dashboard's (or widget's) charts, and what it left to the thread."""
+    full = report
+    report, empty = drawn_only(report)
     kind = "Widget" if report.widget_id is not None else "Dashboard"
     ident = report.widget_id if report.widget_id is not None else report.dashboard_id
     who, scope = Mention(requester), clip(report.scope, SCOPE_LIMIT)
@@ -164,8 +204,10 @@ def chart_layout(report: Report, requester: str, app_url: str | None, editable: 
     if len(report.widgets) > 10:
         others = len(report.widgets) - 10
         tail.append(bk.context(md("Charts 1–10 are attached here; the other {n} are in the thread.", n=others)))
-    tail += chart_controls(report, app_url, editable)
-    return layout(head, figure_lines(report), failure_lines(report), tail, thread=len(report.widgets) > 10)
+    tail += chart_controls(full, app_url, editable)
+    failures = [*empty_lines(report, empty, SINCE_ADVICE), *failure_lines(report)]
+    shown = layout(head, figure_lines(report), failures, tail, thread=len(report.widgets) > 10)
+    return replace(shown, widgets=report.widgets)
 
 
 def chart_message(report: Report, requester: str, app_url: str | None, editable: bool = False) -> list[bk.SlackBlock]:
@@ -175,6 +217,7 @@ def chart_message(report: Report, requester: str, app_url: str | None, editable:
 
 def thread_comment(report: Report, shown: Layout, first: int, last: int, lines: Sequence[Mrkdwn] = ()) -> Mrkdwn:
     """The comment on charts `first`–`last` in the thread, with the lines the main message had no room for."""
+    report, _ = drawn_only(report)
     total = len(report.widgets)
     title = clip(report.title, TITLE_LIMIT)
     head = md("{title} — charts {first}–{last} of {total}", title=title, first=first, last=last, total=total)
@@ -188,10 +231,14 @@ def thread_comment(report: Report, shown: Layout, first: int, last: int, lines: 
 
 
 def chart_fallback_text(report: Report) -> Mrkdwn:
-    """Notification text for a chart message."""
-    n, scope = len(report.widgets), clip(report.scope, SCOPE_LIMIT)
-    title = clip(report.title, TITLE_LIMIT)
-    return bk.fallback(md("{title}: {n} chart(s), {scope}", title=title, n=n, scope=scope))
+    """Notification text for a chart message: what it shows, over which range and filters."""
+    report, empty = drawn_only(report)
+    scope, title = clip(report.scope, SCOPE_LIMIT), clip(report.title, TITLE_LIMIT)
+    if empty and not report.widgets:
+        return bk.fallback(md("{title}: no data in this range ({scope}).", title=title, scope=scope))
+    charts = plural(len(report.widgets), "chart")
+    more = md(", no data for {n}", n=plural(len(empty), "widget")) if empty else md("")
+    return bk.fallback(md("{title}: {charts}{more} ({scope}).", title=title, charts=charts, more=more, scope=scope))
 
 
 def dashboards_pages(dashboards: Sequence[DashboardSummary]) -> list[list[bk.SlackBlock]]:
@@ -228,12 +275,21 @@ def error_text(exc: BaseException) -> Mrkdwn:
 
 def user_error(exc: UserError) -> list[bk.SlackBlock]:
     """An ephemeral answer to bad input: what was wrong, then the right usage."""
-    out = [bk.section(md(":warning: {message}", message=str(exc)))]
-    if exc.usage and "\n" in exc.usage:
-        out.append(bk.section(escape(exc.usage)))
+    out = [bk.section(md(":warning: {message}", message=sentence(str(exc))))]
+    if exc.usage and ("\n" in exc.usage or "`" in exc.usage):
+        # Usage that already marks its examples as code is shown as written: backticks do not nest.
+        out.append(bk.section(escape(exc.usage)) if "\n" in exc.usage else bk.context(escape(exc.usage)))
     elif exc.usage:
         out.append(bk.context(md("Usage: {usage}", usage=code(exc.usage))))
     return out
+
+
+def sentence(text: str) -> str:
+    """`text` with its first line ending in a full stop (messages from deep down may lack one)."""
+    first, newline, rest = text.partition("\n")
+    if first and first.rstrip()[-1:] not in (".", "?", "!", "…", ":", "`"):
+        first = first.rstrip() + "."
+    return first + newline + rest
 
 
 def text_blocks(text: str) -> list[bk.SlackBlock]:

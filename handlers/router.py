@@ -106,7 +106,8 @@ class Router:
         """Usage of every sub-command, built from the table so it cannot drift."""
         lines = [f"*{COMMAND}* — Cekura dashboards in Slack"]
         for command in self.commands:
-            aliases = f" (also `{'`, `'.join(command.aliases)}`)" if command.aliases else ""
+            # "; also …" rather than brackets: a summary may end in brackets of its own.
+            aliases = f"; also `{'`, `'.join(command.aliases)}`" if command.aliases else ""
             lines.append(f"• `{command.usage}` — {command.summary}{aliases}")
         examples = [e for c in self.commands for e in c.examples]
         if examples:
@@ -146,7 +147,8 @@ def parse_id(args: str, kind: str, usage: str) -> tuple[int, str]:
     """The leading numeric id of `args` and the rest; a clear UserError otherwise."""
     parts = args.split(None, 1)
     if not parts:
-        raise UserError(f"Which {kind}? Give its number, e.g. `{usage}`.", usage=usage)
+        example = f"{usage.split('<id>')[0]}12" if "<id>" in usage else usage
+        raise UserError(f"Which {kind}? Give its number, e.g. `{example}`.", usage=usage)
     word = parts[0].lstrip("#")
     if not is_number(word) or len(word) > 12 or int(word) <= 0:
         raise UserError(f'"{parts[0]}" is not a {kind} id: ids are whole numbers, e.g. 12.', usage=usage)

@@ -86,8 +86,12 @@ def tick(scheduler: DigestScheduler, moment: datetime) -> Batch:
 
 
 def posted(h: Harness, channel: str | None = None) -> list[Message]:
-    """Digest messages (top level, with charts) in `channel` or everywhere."""
-    return [m for m in h.slack.messages if m.files and m.thread_ts is None and channel in (None, m.channel)]
+    """Digest messages (top level: with charts, or the one message saying every widget is empty)."""
+    return [
+        m
+        for m in h.slack.messages
+        if m.thread_ts is None and channel in (None, m.channel) and (m.files or ":newspaper:" in text_of(m))
+    ]
 
 
 def text_of(message: Message) -> str:

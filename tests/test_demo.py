@@ -74,7 +74,10 @@ def test_the_session_ends_cleanly_without_waiting_for_charts_that_never_come(ses
 def test_help_shows_the_usage_to_the_user_only(session: Run) -> None:
     help_ = session.section("/cekura help")
     assert "Only you can see this:" in help_
-    assert "/cekura dashboard <id> [since 7d | last 24h]" in help_ and "/cekura digest add dashboard <id>" in help_
+    assert (
+        "/cekura dashboard <id> [since 7d | last 24h | since monday]" in help_
+        and "/cekura digest add dashboard <id>" in help_
+    )
 
 
 def test_an_unknown_command_says_so_with_the_usage(session: Run) -> None:

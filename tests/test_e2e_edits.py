@@ -300,3 +300,13 @@ def test_twenty_clicks_over_two_bots_on_postgres_send_one_patch(pg_schema_url: s
         finally:
             second.stop()
             second_deps.close()
+
+
+def test_preview_charts_get_the_range_so_partial_periods_are_marked_like_the_others(eh: Harness) -> None:
+    message = propose(eh, 'edit widget 34 name "Average call length"')
+    (preview,) = [m for m in eh.slack.messages if m.thread_ts == message.ts and m.files]
+    now, proposed = preview.files
+    assert now.alt_txt and proposed.alt_txt
+    # Both are daily bars over the same range: the proposed one reads "today so far" like the current one.
+    assert "today so far" in now.alt_txt and "today so far" in proposed.alt_txt
+    assert preview.text and preview.text.strip()

@@ -77,3 +77,24 @@ def test_widgets_with_equal_filters_share_one_fetch() -> None:
 def test_scope_words_name_range_and_filters() -> None:
     text = scope_words(dashboard(WEEK), DataQuery(range=(24, "h"), where=LONG), NOW, defaulted=False)
     assert "24 hours" in text and "duration" in text
+
+
+def test_a_narrower_where_range_is_said_and_sent_once_as_the_intersection() -> None:
+    w = Widget(id=1, chart_type="bar", field="duration")
+    three = {"field": "timestamp", "op": "gte", "value": "now-3d"}
+    query = DataQuery(where=three)
+    (plan,) = plan_widgets(dashboard(WEEK, w), [w], query, NOW)
+    assert plan.filters == three
+    assert plan.stamp == "last 3 days"
+    assert scope_words(dashboard(WEEK), query, NOW, defaulted=False) == "last 3 days"
+    # a where range wider than the saved one changes nothing: the saved week still bounds the data
+    wide = DataQuery(where={"field": "timestamp", "op": "gte", "value": "now-20d"})
+    assert scope_words(dashboard(WEEK), wide, NOW, defaulted=False) == "last 7 days"
+
+
+def test_an_asked_range_and_a_where_range_meet_in_one_range() -> None:
+    query = DataQuery(
+        range=(24, "h"),
+        where={"operator": "and", "conditions": [LONG, {"field": "timestamp", "op": "gte", "value": "now-3d"}]},
+    )
+    assert scope_words(dashboard(WEEK), query, NOW, defaulted=False) == "last 24 hours · duration ≥ 60 s"

@@ -74,3 +74,63 @@ def test_bad_filter_points_at_the_word() -> None:
     with pytest.raises(FilterSyntaxError) as caught:
         parse_query("where durration >= 60", NOW)
     assert "durration" in str(caught.value)
+
+
+# 2026-11-23 is a Monday; 12:00 UTC is 13:00 in Paris and 07:00 in New York.
+@pytest.mark.parametrize(
+    ("word", "tz", "start"),
+    [
+        ("today", "UTC", datetime(2026, 11, 23, 0, 0, tzinfo=UTC)),
+        ("yesterday", "UTC", datetime(2026, 11, 22, 0, 0, tzinfo=UTC)),
+        ("monday", "UTC", datetime(2026, 11, 23, 0, 0, tzinfo=UTC)),
+        ("sunday", "UTC", datetime(2026, 11, 22, 0, 0, tzinfo=UTC)),
+        ("tuesday", "UTC", datetime(2026, 11, 17, 0, 0, tzinfo=UTC)),
+        ("today", "Europe/Paris", datetime(2026, 11, 22, 23, 0, tzinfo=UTC)),
+        ("Yesterday", "America/New_York", datetime(2026, 11, 22, 5, 0, tzinfo=UTC)),
+    ],
+)
+def test_since_a_day_starts_at_its_midnight_in_the_bots_zone(word: str, tz: str, start: datetime) -> None:
+    query = parse_query(f"since {word}", NOW, tz=tz)
+    assert query.start == (word.lower(), start)
+    assert query.since_text == word.lower()
+    assert query.range_condition() == {
+        "field": "timestamp",
+        "op": "gte",
+        "value": start.isoformat().replace("+00:00", "Z"),
+    }
+    # the echo re-reads as the same request (buttons carry the word, so a later click means the later day)
+    assert parse_query(query.to_text(), NOW, tz=tz) == query
+
+
+def test_since_monday_on_a_sunday_reaches_back_six_days() -> None:
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    assert parse_query("since monday", sunday).start == ("monday", datetime(2026, 11, 23, tzinfo=UTC))
+
+
+def test_since_now_minus_a_length_is_that_length() -> None:
+    assert parse_query("since now-3d", NOW) == DataQuery(range=(3, "d"))
+
+
+def test_since_now_minus_too_much_is_refused() -> None:
+    with pytest.raises(UserError, match="at most 30 days"):
+        parse_query("since now-31d", NOW)
+
+
+@pytest.mark.parametrize("text", ["last yesterday", "past monday"])
+def test_days_are_for_since_and_the_hint_says_what_works(text: str) -> None:
+    with pytest.raises(UserError, match="needs a range after it, e.g. `(last|past) 7d`"):
+        parse_query(text, NOW)
+
+
+def test_a_range_after_the_filter_ends_the_filter() -> None:
+    query = parse_query("where duration >= 60 since 24h", NOW)
+    assert query == DataQuery(range=(24, "h"), where={"field": "duration", "op": "gte", "value": 60})
+    later = parse_query("where success = true and duration > 5 last 3 days", NOW)
+    assert later.range == (3, "d") and later.where is not None and len(later.where["conditions"]) == 2
+    day = parse_query("where duration >= 60 since yesterday", NOW)
+    assert day.start is not None and day.where == {"field": "duration", "op": "gte", "value": 60}
+
+
+def test_since_inside_a_quoted_value_stays_in_the_filter() -> None:
+    query = parse_query('where topic = "calls since 3d"', NOW)
+    assert query.range is None and query.where == {"field": "topic", "op": "eq", "value": "calls since 3d"}

@@ -158,10 +158,10 @@ def value_message(field: Field, op: str, value: object, shown: str) -> str | Non
     if op in TEXT_OPS:
         return None if isinstance(value, str) else f"{OP_SYNTAX[op]} needs text, not {shown}"
     if field.kind == "integer" and not (isinstance(value, int) and is_number(value)):
-        return f"{field.name} takes a whole number (no quotes), not {shown}"
+        return f"{field.name} takes a whole number without quotes, not {shown}"
     if field.kind == "number" and not is_number(value):
-        unit = " (seconds)" if field.name == "duration" else ""
-        return f"{field.name} takes a number{unit} (no quotes), not {shown}"
+        unit = " of seconds" if field.name == "duration" else ""
+        return f"{field.name} takes a number{unit} without quotes, not {shown}"
     if field.kind == "boolean" and not isinstance(value, bool):
         return f"{field.name} takes true or false, not {shown}"
     if field.kind == "datetime" and not is_datetime_text(value):
