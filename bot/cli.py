@@ -25,7 +25,7 @@ def serve(settings: Settings) -> int:
     deps = build_deps(settings)
     deps.renderer.warm()
     app = create_app(settings, deps)
-    server = BotServer(None if settings.socket_mode else app, port=settings.port).start()
+    server = BotServer(None if settings.socket_mode else app, port=settings.port, metrics=deps.metrics).start()
     socket_handler = None
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

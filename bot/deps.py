@@ -8,6 +8,7 @@ deps.close()
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -31,6 +32,8 @@ from bot.db import make_engine, migrate, session_factory
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
+from bot.metrics import Metrics
+from bot.metrics_hooks import SlackAnswers, TimedRenderPool
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
 
@@ -76,12 +79,14 @@ class Deps:
     editing: EditService
     access: ChannelAccess  # who may use what belongs to a channel (members and ADMINS)
     clock: Clock = utc_now
+    metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry, served on /metrics
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+    def submit(self, fn: Callable[..., Any], *args: Any, kind: str = "job") -> Future[Any]:
         """Run slow work (after an ack) on the job pool, keeping track of it until it ends."""
-        future = self.jobs.submit(fn, *args)
+        # In a copy of this thread's context, so the job's log lines carry the request's fields.
+        future = self.jobs.submit(self.metrics.job(kind, contextvars.copy_context().run), fn, *args)
         with self._running_lock:
             self._running.add(future)
         future.add_done_callback(self._finished)
@@ -120,20 +125,24 @@ def build_deps(
 ) -> Deps:
     """Build the clients and pools for `settings` (render_workers=0 renders in-thread, for tests)."""
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
-    cekura = cekura or CekuraClient(settings.cekura_base_url, key)
+    metrics = Metrics()
+    cekura = cekura or CekuraClient(
+        settings.cekura_base_url, key, event_hooks=metrics.cekura_hooks(), on_retry=metrics.cekura_retry
+    )
     slack = slack or slack_client(settings)
+    slack.retry_handlers.insert(0, SlackAnswers(metrics))  # first, so it sees every answer
     # Jobs wait on I/O and on the render pool, so they are threads; I/O fan-out gets its own pool
     # so a job waiting on its uploads can never starve them.
     jobs = ThreadPoolExecutor(max_workers=24, thread_name_prefix="job")
     io = ThreadPoolExecutor(max_workers=48, thread_name_prefix="io")
-    renderer = RenderPool(render_workers)
+    renderer: RenderPool = TimedRenderPool(render_workers, metrics)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
     poster = SlackPoster(slack, io)
     # Migrations run at every start: they are idempotent, and a new version's tables appear by themselves.
     engine = make_engine(settings.database_url)
     migrate(engine)
     db = session_factory(engine)
-    edits = EditStore(db, clock)
+    edits = EditStore(db, clock, on_transition=metrics.edit_transition)
 
     def group_members(group_id: str) -> list[str]:
         users: list[object] = slack.usergroups_users_list(usergroup=group_id).get("users") or []
@@ -151,8 +160,9 @@ def build_deps(
         db,
         edits=edits,
         digests=DigestStore(db, clock),
-        ledger=DeliveryLedger(db, clock),
+        ledger=DeliveryLedger(db, clock, observe=metrics.delivery),
         editing=EditService(cekura, edits, settings, group_members),
         access=ChannelAccess(slack, settings.admins),
         clock=clock,
+        metrics=metrics,
     )

@@ -302,5 +302,5 @@ def register(app: App, deps: Deps) -> None:
             if reply.work is not None:
                 reply.work()
 
-        deps.submit(run_reporting, work, respond, "digest button")
+        deps.submit(run_reporting, work, respond, "digest button", kind="digest button")
         ack()
