@@ -8,7 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.digests.build import Digest
+from bot.digests.ledger import Delivery
 from bot.digests.store import Subscription
+from bot.digests.tables import DeliveryState
 from bot.digests.zones import when
 from handlers import blocks as bk
 from handlers.messages import chart_actions
@@ -194,4 +196,65 @@ def gave_up_blocks(sub: Subscription, slot: datetime, reason: str) -> list[bk.Sl
             f"be built: {bk.escape(reason)}\n`/cekura digest run {sub.id}` tries again now; the schedule goes on."
         ),
         bk.actions([bk.button("Send now", DigestActions.RUN, str(sub.id))]),
+    ]
+
+
+_STATE_WORDS = {
+    DeliveryState.SENT: ":white_check_mark: sent",
+    DeliveryState.SKIPPED: ":fast_forward: skipped",
+    DeliveryState.FAILED: ":x: failed",
+    DeliveryState.CLAIMED: ":hourglass_flowing_sand: being delivered",
+}
+
+
+def _seconds(row: Delivery) -> str:
+    if row.finished_at is None:
+        return ""
+    took = (row.finished_at - row.claimed_at).total_seconds()
+    return f"took {took:.1f} s" if took < 120 else f"took {took / 60:.0f} min"
+
+
+def delivery_line(row: Delivery, tz: str, link: str | None, max_attempts: int) -> str:
+    """One ledger row in words: slot, state, late, attempts, duration, why, and the message link.
+
+    `link`: the message's permalink; "" when Slack could not give one; None when there is no message.
+    """
+    parts = [f"*{when(row.slot, tz)}*", _STATE_WORDS[row.state]]
+    if row.late:
+        parts.append("late")
+    if row.state is DeliveryState.FAILED:
+        parts.append(f"attempt {row.attempts} of {max_attempts}")
+    elif row.attempts > 1:
+        parts.append(f"on attempt {row.attempts}")
+    if took := _seconds(row):
+        parts.append(took)
+    if link:
+        parts.append(f"<{link}|the message>")
+    elif link == "":
+        parts.append("no link: Slack did not give one just now")
+    elif row.state is DeliveryState.SENT and row.message_ts:
+        parts.append("the message is gone (deleted?)")
+    line = " · ".join(parts)
+    if row.error:
+        line += f"\n    _{bk.escape(bk.clip(row.error, 300))}_"
+    return f"• {line}"
+
+
+def log_text(sub: Subscription, rows: Sequence[Delivery]) -> str:
+    """Notification text of a digest's delivery log."""
+    return f"Digest {sub.id}: the last {len(rows)} deliveries" if rows else f"Digest {sub.id} has no deliveries yet"
+
+
+def log_blocks(
+    sub: Subscription, rows: Sequence[Delivery], links: dict[int, str], now: datetime, max_attempts: int
+) -> list[bk.SlackBlock]:
+    """The last deliveries of a digest, newest first: the answer to "why didn't it arrive?"."""
+    title = f"*Digest {sub.id}* (dashboard {sub.dashboard_id} to <#{sub.channel}>) — {_status(sub, now)}"
+    if not rows:
+        return [bk.section(f"{title}\nNo deliveries yet: nothing has been due since it was set up.")]
+    lines = [delivery_line(row, sub.tz, links.get(row.id), max_attempts) for row in rows]
+    return [
+        bk.section(f"{title}\nThe last {len(rows)} deliveries, newest first (times in {sub.tz}):"),
+        *bk.sections(lines),
+        manage_context(sub),
     ]

@@ -22,6 +22,7 @@ from bot.digests.zones import user_zone
 from bot.errors import UserError
 from handlers import digest_messages as dm
 from handlers.channel_guard import check_channel, owned_by_channel, send
+from handlers.digest_log import delivery_log
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -237,6 +238,11 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
     return _guarded(deps, inv, subscription_id, act)
 
 
+def log_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest log <id>`: its last deliveries (slot, state, late, attempts, duration, error, link)."""
+    return _guarded(deps, inv, _only_id(inv, "log"), lambda sub: delivery_log(deps, inv, sub))
+
+
 def digest_help(deps: Deps, inv: Invocation) -> Reply:
     """`digest` alone (or with an unknown word): the digest commands."""
     lines = [f"• `{c.usage}` — {c.summary}" for c in COMMANDS if c.words != "digest"]
@@ -264,6 +270,7 @@ COMMANDS: list[Subcommand] = [
     ),
     Subcommand("digest edit", "<id> <options as for add>", "change a digest", edit_command),
     Subcommand("digest run", "<id>", "send a digest now", run_command),
+    Subcommand("digest log", "<id>", "its last deliveries: sent, skipped or failed, and why", log_command),
     Subcommand("digest pause", "<id>", "pause a digest", pause_command),
     Subcommand("digest resume", "<id>", "resume a digest", resume_command),
     Subcommand("digest remove", "<id>", "delete a digest", remove_command, aliases=("digest delete",)),
