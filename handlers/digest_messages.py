@@ -214,7 +214,7 @@ def _seconds(row: Delivery) -> str:
     return f"took {took:.1f} s" if took < 120 else f"took {took / 60:.0f} min"
 
 
-def delivery_line(row: Delivery, tz: str, link: str | None, max_attempts: int) -> str:
+def delivery_line(row: Delivery, channel: str, tz: str, link: str | None, max_attempts: int) -> str:
     """One ledger row in words: slot, state, late, attempts, duration, why, and the message link.
 
     `link`: the message's permalink; "" when Slack could not give one; None when there is no message.
@@ -234,6 +234,8 @@ def delivery_line(row: Delivery, tz: str, link: str | None, max_attempts: int) -
         parts.append("no link: Slack did not give one just now")
     elif row.state is DeliveryState.SENT and row.message_ts:
         parts.append("the message is gone (deleted?)")
+    elif row.state is DeliveryState.SENT:
+        parts.append(f"posted in <#{channel}>")  # a post of up to 10 charts does not learn its ts
     line = " · ".join(parts)
     if row.error:
         line += f"\n    _{bk.escape(bk.clip(row.error, 300))}_"
@@ -252,7 +254,7 @@ def log_blocks(
     title = f"*Digest {sub.id}* (dashboard {sub.dashboard_id} to <#{sub.channel}>) — {_status(sub, now)}"
     if not rows:
         return [bk.section(f"{title}\nNo deliveries yet: nothing has been due since it was set up.")]
-    lines = [delivery_line(row, sub.tz, links.get(row.id), max_attempts) for row in rows]
+    lines = [delivery_line(row, sub.channel, sub.tz, links.get(row.id), max_attempts) for row in rows]
     return [
         bk.section(f"{title}\nThe last {len(rows)} deliveries, newest first (times in {sub.tz}):"),
         *bk.sections(lines),

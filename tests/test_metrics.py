@@ -102,7 +102,9 @@ def test_two_bots_in_one_process_keep_separate_numbers() -> None:
     first, second = Metrics(), Metrics()
     first.commands.labels("help", "ok").inc()
     assert first.registry.get_sample_value("cekura_bot_commands_total", {"subcommand": "help", "outcome": "ok"}) == 1
-    assert second.registry.get_sample_value("cekura_bot_commands_total", {"subcommand": "help", "outcome": "ok"}) is None
+    assert (
+        second.registry.get_sample_value("cekura_bot_commands_total", {"subcommand": "help", "outcome": "ok"}) is None
+    )
 
 
 def test_label_values_are_bounded() -> None:
