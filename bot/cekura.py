@@ -78,6 +78,8 @@ class CekuraClient:
         max_wait: float = 8.0,
         sleep: Callable[[float], None] = time.sleep,
         max_connections: int = 32,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        on_retry: Callable[[str, str, str], None] | None = None,
     ) -> None:
         """`timeout`: total seconds per attempt; `deadline`: per call, retries included, when the
         caller set none (a command's deadline, see bot.deadlines, wins when it is sooner)."""
@@ -92,9 +94,11 @@ class CekuraClient:
             headers={"X-CEKURA-API-KEY": key, "User-Agent": _user_agent()},
             timeout=timeout,
             transport=transport or deadline_transport(limits),
+            event_hooks=event_hooks,  # bot.metrics counts and times every attempt here
         )
         self._attempt_s = timeout
         self._deadline_s = deadline
+        self._on_retry = on_retry
         self._max_attempts = max_attempts
         self._wait = _Wait(max_wait)
         self._sleep = sleep
@@ -284,6 +288,8 @@ class CekuraClient:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         attempt = f"{state.attempt_number}/{self._max_attempts}"
+        if self._on_retry is not None:
+            self._on_retry(method, _path(url), _reason(exc))
         log.warning("Cekura %s %s: %s; attempt %s, retrying in %.2fs", method, _path(url), _reason(exc), attempt, wait)
 
     def _give_up(self, method: str, url: str, reason: str, details: str = "") -> UpstreamError:

@@ -18,6 +18,7 @@ from bot.startup import EXIT_STATUS, StartupError, check_slack, writable_folder
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.metrics import Metrics
     from bot.server import BotServer
 
 log = logging.getLogger("bot")
@@ -37,7 +38,7 @@ def serve(settings: Settings) -> int:
     socket_handler = None
     try:
         app = create_app(settings, deps)
-        server = _listen(None if settings.socket_mode else app, settings.port)  # a taken port fails fast
+        server = _listen(None if settings.socket_mode else app, settings.port, deps.metrics)  # a taken port fails fast
         deps.renderer.warm()  # /healthz says "starting" until ready is set below
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -86,11 +87,11 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def _listen(app: App | None, port: int) -> BotServer:
+def _listen(app: App | None, port: int, metrics: Metrics) -> BotServer:
     from bot.server import BotServer
 
     try:
-        return BotServer(app, port=port).start()
+        return BotServer(app, port=port, metrics=metrics).start()
     except OSError as exc:  # EADDRINUSE, or a port below 1024 without the right
         raise StartupError(f"Cannot listen on PORT {port}: {exc.strerror or exc}. Set PORT to a free port.") from exc
 

@@ -8,6 +8,7 @@ deps.close()
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -29,6 +30,8 @@ from bot.deadlines import Deadline, use
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
+from bot.metrics import Metrics
+from bot.metrics_hooks import SlackAnswers, TimedRenderPool
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
 from bot.slack_retry import bounded_client
@@ -79,15 +82,18 @@ class Deps:
     local: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=LOCAL_JOBS, thread_name_prefix="local")
     )
+    metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry, served on /metrics
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def submit(self, fn: Callable[..., Any], *args: Any, kind: JobKind = "cekura") -> Future[Any]:
-        """Run slow work (after an ack) on the pool for its kind, under the command's deadline."""
+    def submit(self, fn: Callable[..., Any], *args: Any, kind: JobKind = "cekura", what: str = "job") -> Future[Any]:
+        """Run slow work after an ack on its kind's pool, under the command's deadline; `what` names it in metrics."""
         # The deadline starts now, at the ack, so time spent queued for a thread counts against it.
         deadline = Deadline.after(self.settings.cekura_deadline_s)
         pool = self.jobs if kind == "cekura" else self.local
-        future = pool.submit(_run_under, deadline, fn, *args)
+        # In a copy of this thread's context, so the job's log lines carry the request's fields.
+        run = self.metrics.job(what, contextvars.copy_context().run)
+        future = pool.submit(run, _run_under, deadline, fn, *args)
         with self._running_lock:
             self._running.add(future)
         future.add_done_callback(self._finished)
@@ -135,19 +141,26 @@ def build_deps(
     # First, so a database that cannot be opened stops the start before any pool or client exists.
     engine = open_database(settings.database_url)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
+    metrics = Metrics()
     cekura = cekura or CekuraClient(
-        settings.cekura_base_url, key, timeout=settings.cekura_attempt_timeout_s, deadline=settings.cekura_deadline_s
+        settings.cekura_base_url,
+        key,
+        timeout=settings.cekura_attempt_timeout_s,
+        deadline=settings.cekura_deadline_s,
+        event_hooks=metrics.cekura_hooks(),
+        on_retry=metrics.cekura_retry,
     )
     slack = slack or slack_client(settings)
+    slack.retry_handlers.insert(0, SlackAnswers(metrics))  # first, so it sees every answer
     # Jobs wait on I/O and on the render pool, so they are threads; I/O fan-out gets its own pool
     # so a job waiting on its uploads can never starve them.
     jobs = ThreadPoolExecutor(max_workers=CEKURA_JOBS, thread_name_prefix="job")
     io = ThreadPoolExecutor(max_workers=48, thread_name_prefix="io")
-    renderer = RenderPool(render_workers)
+    renderer: RenderPool = TimedRenderPool(render_workers, metrics)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
     poster = SlackPoster(slack, io)
     db = session_factory(engine)
-    edits = EditStore(db, clock)
+    edits = EditStore(db, clock, on_transition=metrics.edit_transition)
     access = ChannelAccess(slack, settings.admins)
 
     def group_members(group_id: str) -> list[str]:
@@ -166,10 +179,13 @@ def build_deps(
         db,
         edits=edits,
         digests=DigestStore(db, clock),
-        ledger=DeliveryLedger(db, clock, lease=timedelta(seconds=settings.digest_lease_seconds)),
+        ledger=DeliveryLedger(
+            db, clock, lease=timedelta(seconds=settings.digest_lease_seconds), observe=metrics.delivery
+        ),
         editing=EditService(cekura, edits, settings, group_members),
         access=access,
         alerts=AlertStore(db, clock),
         alert_rules=AccessRules(access),
         clock=clock,
+        metrics=metrics,
     )

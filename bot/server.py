@@ -1,4 +1,4 @@
-"""The HTTP front: `POST /slack/events` (commands, interactivity, events) and `GET /healthz`, on waitress.
+"""The HTTP front: `POST /slack/events` (commands, interactivity, events), `GET /healthz` and `GET /metrics`.
 
 Bolt's `App` is synchronous, so it is served by a WSGI server (waitress: production-grade, threaded,
 pure Python) rather than wrapped in ASGI, where it would block the event loop. Every request to the
@@ -19,6 +19,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.metrics import Metrics
 from bot.slack_front import MAX_BODY_BYTES, GatedApp, plain
 
 if TYPE_CHECKING:
@@ -44,14 +45,15 @@ def _healthz(ok: bool) -> tuple[str, list[tuple[str, str]], bytes]:
     return ("200 OK", [("Content-Type", "text/plain")], b"ok") if ok else plain("503 Service Unavailable", "starting")
 
 
-def wsgi_app(app: App | None, ready: threading.Event) -> Any:
-    """A WSGI application serving Slack's requests and the health check."""
+def wsgi_app(app: App | None, ready: threading.Event, metrics: Metrics | None = None) -> Any:
+    """A WSGI application serving Slack's requests, the health check and (given `metrics`) /metrics."""
     slack = None
     if app is not None:
         front = app.front if isinstance(app, GatedApp) else None
         if front is None:
             raise TypeError("serve a GatedApp with its front (bot.app.create_app builds one)")
         slack = front.wrap(SlackRequestHandler(app, path=EVENTS_PATH))
+        slack = metrics.timed_acks(slack) if metrics is not None else slack
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -60,6 +62,13 @@ def wsgi_app(app: App | None, ready: threading.Event) -> Any:
             return _without_body_for_head(method, slack(environ, start_response))
         if path == "/healthz":
             answer = _healthz(ready.is_set()) if method in ("GET", "HEAD") else plain("405 Method Not Allowed")
+        elif path == "/metrics" and metrics is not None:
+            # Outside the Slack gate: Prometheus does not sign. It shows counts only, never ids or text.
+            if method not in ("GET", "HEAD"):
+                answer = plain("405 Method Not Allowed")
+            else:
+                content_type, body = metrics.exposition()
+                answer = ("200 OK", [("Content-Type", content_type)], body)
         else:
             answer = plain("404 Not Found")
         status, headers, body = answer
@@ -89,10 +98,11 @@ class BotServer:
         port: int = 3000,
         threads: int = 32,
         limits: Limits | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.ready = threading.Event()
         self._server: Any = create_server(
-            wsgi_app(app, self.ready),
+            wsgi_app(app, self.ready, metrics),
             host=host,
             port=port,
             threads=threads,

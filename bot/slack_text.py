@@ -110,6 +110,13 @@ def code(text: str) -> Mrkdwn:
     return Mrkdwn(f"`{inner or ' '}`")
 
 
+def link(url: str, label: str) -> Mrkdwn:
+    """A link to an http(s) URL the bot got from Slack or its settings; anything else is shown as text."""
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "<>| \n"):
+        return escape(label)
+    return Mrkdwn(f"<{_escape(url)}|{_escape(label)}>")
+
+
 def date(moment: datetime) -> Mrkdwn:
     """A time Slack shows in the reader's own zone, with a UTC fallback."""
     fallback = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

@@ -55,7 +55,7 @@ def register(app: App, deps: Deps) -> None:
             post = dashboard.post_widget if kind == "widget" else dashboard.post_dashboard
             post(deps, object_id, query, channel, user)
 
-        deps.submit(run_reporting, work, respond, "chart button")
+        deps.submit(run_reporting, work, respond, "chart button", what="chart button")
         ack()
 
     @app.action(ChartActions.OPEN_IN_CEKURA.value)

@@ -9,9 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.digests.build import Digest
+from bot.digests.ledger import Delivery
 from bot.digests.store import Subscription
+from bot.digests.tables import DeliveryState
 from bot.digests.zones import when
 from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
+from bot.slack_text import link as slack_link
 from handlers import blocks as bk
 from handlers.messages import (
     SCOPE_LIMIT,
@@ -358,4 +361,75 @@ def gave_up_blocks(sub: Subscription, slot: datetime, reason: str) -> list[bk.Sl
             )
         ),
         bk.actions([bk.button("Send now", DigestActions.RUN, str(sub.id))]),
+    ]
+
+
+_STATE_WORDS = {
+    DeliveryState.SENT: ":white_check_mark: sent",
+    DeliveryState.SKIPPED: ":fast_forward: skipped",
+    DeliveryState.FAILED: ":x: failed",
+    DeliveryState.CLAIMED: ":hourglass_flowing_sand: being delivered",
+}
+
+
+def _seconds(row: Delivery) -> str:
+    if row.finished_at is None:
+        return ""
+    took = (row.finished_at - row.claimed_at).total_seconds()
+    return f"took {took:.1f} s" if took < 120 else f"took {took / 60:.0f} min"
+
+
+def delivery_line(row: Delivery, channel: str, tz: str, link: str | None, max_attempts: int) -> Mrkdwn:
+    """One ledger row in words: slot, state, late, attempts, duration, why, and the message link.
+
+    `link`: the message's permalink; "" when Slack could not give one; None when there is no message.
+    """
+    parts = [md("*{slot}*", slot=when(row.slot, tz)), escape(_STATE_WORDS[row.state])]
+    if row.late:
+        parts.append(escape("late"))
+    if row.state is DeliveryState.FAILED:
+        parts.append(md("attempt {n} of {of}", n=row.attempts, of=max_attempts))
+    elif row.attempts > 1:
+        parts.append(md("on attempt {n}", n=row.attempts))
+    if took := _seconds(row):
+        parts.append(escape(took))
+    if link:
+        parts.append(slack_link(link, "the message"))  # Slack's own permalink
+    elif link == "":
+        parts.append(escape("no link: Slack did not give one just now"))
+    elif row.state is DeliveryState.SENT and row.message_ts:
+        parts.append(escape("the message is gone (deleted?)"))
+    elif row.state is DeliveryState.SENT:
+        parts.append(md("posted in {ch}", ch=ChannelRef(channel)))  # a post of up to 10 charts does not learn its ts
+    line = join(parts, " · ")
+    if row.error:
+        line = md("{line}\n    _{why}_", line=line, why=clip(row.error, 300))
+    return md("• {line}", line=line)
+
+
+def log_text(sub: Subscription, rows: Sequence[Delivery]) -> str:
+    """Notification text of a digest's delivery log."""
+    return f"Digest {sub.id}: the last {len(rows)} deliveries" if rows else f"Digest {sub.id} has no deliveries yet"
+
+
+def log_blocks(
+    sub: Subscription, rows: Sequence[Delivery], links: dict[int, str], now: datetime, max_attempts: int
+) -> list[bk.SlackBlock]:
+    """The last deliveries of a digest, newest first: the answer to "why didn't it arrive?"."""
+    title = md(
+        "*Digest {id}* (dashboard {dash} to {ch}) — {status}",
+        id=sub.id,
+        dash=sub.dashboard_id,
+        ch=ChannelRef(sub.channel),
+        status=_status(sub, now),
+    )
+    if not rows:
+        return [bk.section(md("{title}\nNo deliveries yet: nothing has been due since it was set up.", title=title))]
+    lines = [delivery_line(row, sub.channel, sub.tz, links.get(row.id), max_attempts) for row in rows]
+    return [
+        bk.section(
+            md("{title}\nThe last {n} deliveries, newest first (times in {tz}):", title=title, n=len(rows), tz=sub.tz)
+        ),
+        *bk.sections(lines),
+        manage_context(sub),
     ]

@@ -24,6 +24,7 @@ from bot.slack_text import Mention, Mrkdwn, escape, md
 from handlers import digest_messages as dm
 from handlers import messages
 from handlers.channel_guard import check_channel, owned_by_channel, send
+from handlers.digest_log import delivery_log
 from handlers.digest_notify import SlackDigestNotifier
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
@@ -243,6 +244,11 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
     return _guarded(deps, inv, subscription_id, act)
 
 
+def log_command(deps: Deps, inv: Invocation) -> Reply:
+    """`digest log <id>`: its last deliveries (slot, state, late, attempts, duration, error, link)."""
+    return _guarded(deps, inv, _only_id(inv, "log"), lambda sub: delivery_log(deps, inv, sub))
+
+
 def digest_help(deps: Deps, inv: Invocation) -> Reply:
     """`digest` alone (or with an unknown word): the digest commands."""
     lines = [f"• `{c.usage}` — {c.summary}" for c in COMMANDS if c.words != "digest"]
@@ -270,6 +276,7 @@ COMMANDS: list[Subcommand] = [
     ),
     Subcommand("digest edit", "<id> <options as for add>", "change a digest", edit_command),
     Subcommand("digest run", "<id>", "send a digest now", run_command),
+    Subcommand("digest log", "<id>", "its last deliveries: sent, skipped or failed, and why", log_command),
     Subcommand("digest pause", "<id>", "pause a digest", pause_command),
     Subcommand("digest resume", "<id>", "resume a digest", resume_command),
     Subcommand("digest remove", "<id>", "delete a digest", remove_command, aliases=("digest delete",)),
@@ -309,5 +316,5 @@ def register(app: App, deps: Deps) -> None:
             if reply.work is not None:
                 reply.work()
 
-        deps.submit(run_reporting, work, respond, "digest button")
+        deps.submit(run_reporting, work, respond, "digest button", what="digest button")
         ack()

@@ -151,7 +151,11 @@ def register(app: App, deps: Deps) -> None:
             # An empty id (a crafted click) is refused by the service as an unknown request.
             request_id, user = str(first_action(body).get("value") or ""), user_id(body)
             deps.submit(
-                run_reporting, lambda: after_decision(deps, action(request_id, user), respond), respond, "decision"
+                run_reporting,
+                lambda: after_decision(deps, action(request_id, user), respond),
+                respond,
+                "decision",
+                what="edit decision",
             )
 
         return listener
@@ -185,6 +189,7 @@ def register(app: App, deps: Deps) -> None:
             tell,
             "reject",
             kind="local",
+            what="edit reject",
         )
         ack()
 
@@ -199,7 +204,13 @@ def register(app: App, deps: Deps) -> None:
         widget_id, channel, user = int(picked), channel_id(body), user_id(body)
         # The trigger expires in 3 s: open the modal first; fill_modal checks the editor afterwards.
         view_id = deps.slack.views_open(trigger_id=str(body["trigger_id"]), view=loading_modal())["view"]["id"]
-        deps.submit(run_reporting, lambda: fill_modal(deps, view_id, widget_id, channel, user), respond, "edit form")
+        deps.submit(
+            run_reporting,
+            lambda: fill_modal(deps, view_id, widget_id, channel, user),
+            respond,
+            "edit form",
+            what="edit form",
+        )
 
     @app.view(EditViews.WIDGET_FORM.value)
     def on_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -225,6 +236,7 @@ def register(app: App, deps: Deps) -> None:
             lambda: propose_and_post(deps, "widget", widget_id, changes, user, channel, tell),
             tell,
             "edit form",
+            what="edit proposal",
         )
         ack()
 

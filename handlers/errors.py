@@ -18,6 +18,7 @@ from slack_bolt import BoltContext
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.errors import BotError, CekuraDataError, UpstreamError, UserError, new_reference
+from bot.logs import note
 from bot.slack_text import Mrkdwn, md
 from handlers import blocks as bk
 from handlers import messages
@@ -37,9 +38,11 @@ def user_message(exc: BaseException) -> tuple[Mrkdwn, list[dict[str, Any]]]:
     if isinstance(exc, UserError):
         return messages.error_text(exc), messages.user_error(exc)
     if isinstance(exc, CekuraDataError):
+        note(reference=exc.reference)
         log.error("Cekura sent unreadable data: %s (reference %s)", exc.what, exc.reference)
         text = md(":warning: {exc}", exc=str(exc))
     elif isinstance(exc, UpstreamError):
+        note(reference=exc.reference)
         log.error("%s gave up: %s (reference %s)", exc.service, exc.reason, exc.reference)
         text = md(":hourglass: {exc}", exc=str(exc))
     elif isinstance(exc, BotError):
@@ -47,15 +50,31 @@ def user_message(exc: BaseException) -> tuple[Mrkdwn, list[dict[str, Any]]]:
         text = md(":warning: {exc}", exc=str(exc))
     else:
         reference = new_reference()
+        note(reference=reference)  # the request's later log lines (its summary) carry it too
         log.error("unexpected error (reference %s)", reference, exc_info=exc)
         text = md(":x: Something went wrong on my side. Reference: `{ref}` (tell your bot admin).", ref=reference)
     return bk.fallback(text), [bk.section(text)]
 
 
-def run_reporting(work: Callable[[], None], respond: Callable[..., Any], what: str) -> None:
-    """Run slow work after the ack; any failure becomes an ephemeral reply instead of silence."""
+def outcome_of(exc: BaseException | None) -> str:
+    """A bounded word for how a command ended: ok, user_error, upstream_error, refused or error."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, UserError):
+        return "user_error"
+    if isinstance(exc, UpstreamError):
+        return "upstream_error"
+    return "refused" if isinstance(exc, BotError) else "error"
+
+
+def run_reporting(work: Callable[[], None], respond: Callable[..., Any], what: str) -> str:
+    """Run slow work after the ack; any failure becomes an ephemeral reply instead of silence.
+
+    Returns the outcome (see `outcome_of`).
+    """
     try:
         work()
+        return "ok"
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the user
         text, blocks = user_message(exc)
         try:
@@ -64,6 +83,7 @@ def run_reporting(work: Callable[[], None], respond: Callable[..., Any], what: s
             log.exception("could not tell the user that %s failed", what)
         if not isinstance(exc, Exception):
             raise
+        return outcome_of(exc)
 
 
 class BoundedRespond:

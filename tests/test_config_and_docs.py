@@ -35,6 +35,7 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "views_update": None,
     "views_push": None,
     "auth_test": None,
+    "chat_getPermalink": None,  # Slack requires no scope for it
 }
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from bot.cli import main
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.server import BotServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ def instruction(name: str) -> str:
 @pytest.fixture(scope="module")
 def served_paths() -> dict[str, int]:
     """Status of each probe path on the bot's real HTTP server (no Slack app needed for probes)."""
-    server = BotServer(None, host="127.0.0.1", port=0).start()
+    server = BotServer(None, host="127.0.0.1", port=0, metrics=Metrics()).start()  # as `serve` builds it
     server.ready.set()
     try:
         with httpx.Client(base_url=server.url, timeout=5) as client:

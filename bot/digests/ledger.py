@@ -103,8 +103,10 @@ class DeliveryLedger:
         *,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 3,
+        observe: Callable[[str], None] = lambda event: None,
     ) -> None:
         self._factory = factory
+        self._observe = observe  # bot.metrics: sent, skipped, failed, late, taken_over, retried
         self._clock = clock
         self.lease = lease
         self.max_attempts = max_attempts
@@ -113,6 +115,8 @@ class DeliveryLedger:
         """True when this worker now owns the slot and must deliver it; False when someone else does."""
         slot, now = slot_key(slot), self._clock()
         if self._insert(subscription_id, slot, worker, now, late):
+            if late:
+                self._observe("late")
             return True
         row = self.get(subscription_id, slot)
         if row is None or not self._can_take(row, now):
@@ -141,7 +145,12 @@ class DeliveryLedger:
                 error=None,
             )
         )
-        return self._execute(takeover) == 1
+        won = self._execute(takeover) == 1
+        if won:
+            self._observe("taken_over" if row.state is DeliveryState.CLAIMED else "retried")
+            if late:
+                self._observe("late")
+        return won
 
     def renew(self, worker: str) -> int:
         """Extend the lease of every unfinished claim of `worker`; how many it still holds."""
@@ -284,7 +293,10 @@ class DeliveryLedger:
         if worker is not None:
             conditions.append(_T.c.claimed_by == worker)
         statement = update(_T).where(*conditions).values(state=state.value, finished_at=self._clock(), **values)
-        return self._execute(statement) == 1
+        won = self._execute(statement) == 1
+        if won:
+            self._observe(state.value)
+        return won
 
     def _execute(self, statement: Any) -> int:
         with session_scope(self._factory) as session:

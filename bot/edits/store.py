@@ -60,9 +60,15 @@ def _event(row: EventRow) -> EditEvent:
 class EditStore:
     """Edit requests and their audit trail, safe to share between threads and processes."""
 
-    def __init__(self, factory: sessionmaker[Session], clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        clock: Callable[[], datetime] = _utc_now,
+        on_transition: Callable[[str | None, str], None] = lambda before, after: None,
+    ) -> None:
         self._factory = factory
         self._clock = clock
+        self._on_transition = on_transition  # bot.metrics counts transitions; called after each commit
 
     @property
     def factory(self) -> sessionmaker[Session]:
@@ -121,6 +127,7 @@ class EditStore:
                             actor=requester, at=now, detail={"changes": proposed},
                         )
                     )  # fmt: skip
+                self._on_transition(None, State.PENDING.value)
                 return _snapshot(row)
             except IntegrityError:
                 if self.get(row.id) is None:
@@ -316,6 +323,7 @@ class EditStore:
                 raise UserError(f"There is no edit request `{request_id}`.")
             request = _snapshot(row)
         if won:
+            self._on_transition(expected.value, target.value)
             return Outcome(True, request, f"{rid} is now {target.value}.")
         if request.state is State.PENDING and request.expires_at <= now:
             # Noticed on a click: expire it now so the message and the database agree.

@@ -67,7 +67,7 @@ class Harness:
         settings = build_settings("serve", **values)
         deps = build_deps(settings, render_workers=render_workers, clock=clock)
         deps.renderer.warm()
-        server = BotServer(create_app(settings, deps), host="127.0.0.1", port=0).start()
+        server = BotServer(create_app(settings, deps), host="127.0.0.1", port=0, metrics=deps.metrics).start()
         server.ready.set()
         driver = SlackDriver(server.url + EVENTS_PATH, SIGNING_SECRET, slack)
         return cls(cekura, slack, settings, deps, server, driver)

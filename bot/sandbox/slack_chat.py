@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.sandbox.slack_blocks import MESSAGE_BLOCKS, block_errors, size_error
 from bot.sandbox.slack_records import Channel, Ephemeral
-from bot.sandbox.slack_state import BOT_ID, Params, SlackError, SlackState
+from bot.sandbox.slack_state import BOT_ID, TEAM_DOMAIN, Params, SlackError, SlackState
 
 Handler = Callable[[SlackState, Params], dict[str, Any]]
 
@@ -112,6 +112,16 @@ def chat_delete(state: SlackState, p: Params) -> dict[str, Any]:
         raise SlackError("cant_delete_message")
     state.messages.remove(message)
     return {"channel": channel.id, "ts": message.ts}
+
+
+def chat_get_permalink(state: SlackState, p: Params) -> dict[str, Any]:
+    """chat.getPermalink: a link to one message of a channel the token can see."""
+    channel = state.channel(p.text("channel"))
+    ts = p.require("message_ts")
+    if state.find_message(channel.id, ts) is None:
+        raise SlackError("message_not_found")
+    link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel.id}/p{ts.replace('.', '')}"
+    return {"channel": channel.id, "permalink": link}
 
 
 def conversations_join(state: SlackState, p: Params) -> dict[str, Any]:
@@ -248,6 +258,7 @@ CHAT_METHODS: dict[str, Handler] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "chat.update": chat_update,
     "chat.delete": chat_delete,
+    "chat.getPermalink": chat_get_permalink,
     "conversations.join": conversations_join,
     "conversations.info": conversations_info,
     "conversations.open": conversations_open,
