@@ -83,7 +83,7 @@ class SlackAlertNotifier:
         if incident.message_ts:
             file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]))
             blocks = am.resolved_blocks(view, incident, file_id=file_id, stamp=stamp)
-            text = f"Alert {alert.id} resolved"
+            text = am.resolved_text(view)
             self.deps.slack.chat_update(channel=alert.channel, ts=incident.message_ts, text=text, blocks=blocks)
         parent = self._parent(incident)
         reply = am.resolved_reply(view, incident, payload)

@@ -22,7 +22,7 @@ def test_fires_once_with_chart_and_buttons_then_resolves_in_place_with_one_reply
     assert tick(ah, clock, 5).sent == [(alert_id, "fire")]
     [message] = top(ah)
     text = json.dumps(message.blocks)
-    assert f"Alert {alert_id} is firing" in text and "80 %" in text and "90 %" in text and "@oncall" in text
+    assert f"Alert {alert_id} is firing" in text and "80 %" in text and "90 %" in text and "<!subteam^S_ONCALL>" in text
     assert any(b["type"] == "image" for b in message.blocks)
     actions = [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
     assert actions == ["alert_ack", "alert_snooze_1h", "alert_snooze_1d", "alert_open"]
