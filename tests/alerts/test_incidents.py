@@ -8,8 +8,8 @@ import pytest
 
 from bot.sandbox.harness import Harness
 from handlers.alert_messages import AlertActions
-from tests.alerts.test_chart_threshold import RED, near, pixels
 from tests.alerts.conftest import Level, add, replies, tick, top
+from tests.alerts.test_chart_threshold import RED, near, pixels
 from tests.conftest import Clock
 
 pytestmark = pytest.mark.e2e
