@@ -146,8 +146,8 @@ def rule_words(view: AlertView) -> Mrkdwn:
             window=window,
             title=title,
             direction=rule.direction,
-            by=rule.threshold.text,
-            unit="" if rule.threshold.unit == "%" else " points",
+            by=f"{rule.threshold.value:g}",
+            unit=" %" if rule.threshold.unit == "%" else " points",
         )
     else:
         measure = {

@@ -29,6 +29,7 @@ from bot.cekura_models import FilterJSON, Widget, WidgetData
 from bot.errors import BotError, NotFound, SlackDeliveryError, UpstreamError, new_reference
 
 log = logging.getLogger(__name__)
+GONE_CHANNEL = ("is_archived", "channel_not_found")  # Slack's refusals that no retry will change
 OWN_FAULTS = (NotFound, SlackDeliveryError)  # follow the alert wherever it runs: they count towards pausing
 
 
@@ -268,7 +269,9 @@ class Evaluator:
         log.warning("alert %s: could not post %s: %s", alert.id, notice.kind, words)
         if isinstance(exc, SlackDeliveryError) and notice.kind != "paused":
             own = alert.own_failures + 1
-            if own >= self.max_failures:
+            # An archived or vanished channel will refuse every later post too, and a firing alert
+            # owes no further notice that could count up to max_failures: pause now.
+            if own >= self.max_failures or exc.code in GONE_CHANNEL:
                 reason = f"paused itself: {words}"
                 self.store.change(alert.id, own_failures=own, paused=True, paused_reason=reason)
                 self.store.add_notice(alert.id, "paused", {"error": words, "failures": own})
