@@ -39,3 +39,13 @@ def test_a_slack_outage_during_a_notification_is_retried_and_posted_once(ah: Har
     assert tick(ah, clock, 1).sent == [(alert_id, "fire")]
     assert tick(ah, clock, 1).sent == []
     assert len(top(ah)) == 1 and [k for k, _, _ in ah.deps.alerts.notices(alert_id)] == ["fire"]
+
+
+def test_alerts_breaching_together_are_posted_side_by_side(ah: Harness, clock: Clock) -> None:
+    """The sandbox holds each post until three are in flight at once: only concurrent delivery passes."""
+    level = Level(ah, 0.95)
+    ids = [add(ah, f"widget 32 when latest < {n} %") for n in (90, 91, 92)]
+    level.value = 0.8
+    ah.slack.gate("chat.postMessage", 3, timeout=10)
+    assert sorted(tick(ah, clock, 5).sent) == [(i, "fire") for i in ids]
+    assert len(top(ah)) == 3 and not [c for c in ah.slack.calls("chat.postMessage") if c.error]
