@@ -11,7 +11,8 @@ Slack would have shown:
 
 Seeded: users U_ALICE (Europe/Berlin), U_BOB (America/New_York), U_CAROL (Asia/Kolkata), the bot
 `bot_user_id`; channels C_GENERAL and C_APPROVALS (bot member), C_PUBLIC (public, bot not a member),
-G_PRIVATE (private, bot not a member), C_ARCHIVED (archived); user groups S_APPROVERS (@approvers) = [U_CAROL], S_ONCALL (@oncall) = [U_BOB, U_CAROL].
+G_PRIVATE (private, bot not a member), C_ARCHIVED (archived); user groups S_APPROVERS (@approvers) =
+[U_CAROL] and S_ONCALL (@oncall) = [U_BOB, U_CAROL].
 """
 
 from __future__ import annotations
