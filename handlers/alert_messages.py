@@ -19,6 +19,7 @@ from bot.alerts.measure import Reading, threshold_value
 from bot.alerts.rule import Rule, duration_text
 from bot.alerts.state import recovery_words
 from bot.alerts.store import Alert, Incident
+from bot.errors import UserError
 from bot.slack_text import (
     ChannelRef,
     GroupMention,
@@ -80,7 +81,10 @@ class AlertView:
             return "no calls"
         if self.rule.kind == "change":
             return self.rule.threshold.text
-        return self.shown(threshold_value(self.rule, self.unit))
+        try:
+            return self.shown(threshold_value(self.rule, self.unit))
+        except UserError:  # the widget changed unit since: say the number as written, the notice must go out
+            return self.rule.threshold.text
 
 
 def when(moment: datetime | str | None) -> str:
