@@ -150,7 +150,7 @@ def rule_words(view: AlertView) -> Mrkdwn:
             window=window,
             title=title,
             direction=rule.direction,
-            by=f"{rule.threshold.value:g}",
+            by=rule.threshold.text.removesuffix(" %").removesuffix(" pts"),
             unit=" %" if rule.threshold.unit == "%" else " points",
         )
     else:

@@ -49,7 +49,7 @@ class Threshold:
     @property
     def text(self) -> str:
         """`90 %`, `1500 ms`, `1200`."""
-        number = f"{self.value:g}"
+        number = f"{self.value:.6f}".rstrip("0").rstrip(".")  # never `1e+06`: the text must parse back
         return f"{number} {self.unit}" if self.unit else number
 
 

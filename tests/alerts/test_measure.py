@@ -26,3 +26,11 @@ def test_a_change_in_points_is_in_seconds_too() -> None:
     rule = parse_rule("widget 71 when avg over 1h rises by 1 pts")
     reading = read(rule, LATENCY, [rows(3000), rows(1500)], NOW)
     assert (reading.value, reading.previous, reading.breached) == (3.0, 1.5, True)
+
+
+def test_big_and_small_thresholds_keep_a_text_that_parses_back() -> None:
+    for text in ("widget 34 when count over 1h > 1.2mn", "widget 34 when count over 1h > 100k",
+                 "widget 32 when latest < 99.5 %", "widget 34 when avg over 1h > 0.25 s"):  # fmt: skip
+        rule = parse_rule(text)
+        assert parse_rule(rule.text) == rule, rule.text
+    assert parse_rule("widget 34 when count over 1h > 1.2mn").text == "widget 34 when count over 1h > 1200000"
