@@ -88,7 +88,7 @@ def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
         return value / 100
     if given in ("s", "ms") and unit == "seconds":
         return value / 1000 if given == "ms" else value
-    if given in ("", "pts") and unit == "":
+    if given in ("", "pts") and unit in ("", "calls"):  # counts of calls are plain numbers too
         return value
     if given == "pts" and unit == "seconds":
         return value

@@ -34,3 +34,10 @@ def test_big_and_small_thresholds_keep_a_text_that_parses_back() -> None:
         rule = parse_rule(text)
         assert parse_rule(rule.text) == rule, rule.text
     assert parse_rule("widget 34 when count over 1h > 1.2mn").text == "widget 34 when count over 1h > 1200000"
+
+
+def test_a_count_widget_takes_a_plain_number() -> None:
+    calls = Widget(id=31, name="Calls per hour", chart_type="bar", field="duration", aggregation_function="count")
+    rows = [{"time_interval": "2025-06-02T10:00:00Z", "value": 140, "sample_count": 140}]
+    reading = read(parse_rule("widget 31 when latest > 100"), calls, [WidgetData(data=rows)], NOW)
+    assert (reading.value, reading.breached, reading.unit) == (140.0, True, "calls")
