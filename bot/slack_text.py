@@ -12,7 +12,7 @@ So mrkdwn is a type of its own:
 - `md(template, **values)` escapes every value that is not already `Mrkdwn`; the template is the
   bot's own literal markup. Concatenating a `Mrkdwn` with a `str` gives a plain `str` again, so
   data cannot be glued on afterwards without mypy noticing.
-- `Mention` / `ChannelRef` / `date` are the bot's own markup, built from ids Slack sent in a
+- `Mention` / `GroupMention` / `ChannelRef` / `date` are the bot's own markup, built from ids Slack sent in a
   verified request (or from a datetime); an id that does not look like one is escaped as text.
 - `code(raw)` is an inline code span that data cannot break out of (backticks are replaced).
 - plain_text objects (headers, button and option labels, modal titles, alt text) are shown
@@ -32,6 +32,7 @@ from typing import Any
 
 _USER_ID = re.compile(r"[UW][A-Z0-9_]{1,30}")
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9_]{1,30}")
+_GROUP_ID = re.compile(r"S[A-Z0-9_]{1,30}")
 ELLIPSIS = "…"
 
 
@@ -61,6 +62,17 @@ class ChannelRef:
     def render(self) -> str:
         """`<#C123>`, or the id escaped as text when it does not look like a Slack channel id."""
         return f"<#{self.channel_id}>" if _CHANNEL_ID.fullmatch(self.channel_id) else f"#{_escape(self.channel_id)}"
+
+
+@dataclass(frozen=True)
+class GroupMention:
+    """A mention of a user group whose id the bot resolved through usergroups.list."""
+
+    group_id: str
+
+    def render(self) -> str:
+        """`<!subteam^S123>`, or the id escaped as text when it does not look like a Slack group id."""
+        return f"<!subteam^{self.group_id}>" if _GROUP_ID.fullmatch(self.group_id) else f"@{_escape(self.group_id)}"
 
 
 def units(text: str) -> int:
@@ -126,7 +138,7 @@ def date(moment: datetime) -> Mrkdwn:
 def _render(value: Any) -> Any:
     if isinstance(value, Mrkdwn):
         return str(value)
-    if isinstance(value, Mention | ChannelRef):
+    if isinstance(value, Mention | ChannelRef | GroupMention):
         return value.render()
     if isinstance(value, bool) or value is None:
         return _escape(str(value if value is not None else ""))

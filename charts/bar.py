@@ -34,6 +34,7 @@ from charts.common import zone as get_zone
 from charts.empty import render_empty
 from charts.format import short_number
 from charts.spec import BarChart, EmptyChart, Period, Unit
+from charts.threshold import breach_x, mark_threshold
 from charts.timeaxis import bar_locator, date_nums, is_finite, time_axis, wall_start
 
 # Value labels above the bars only while they have room to stay readable.
@@ -105,10 +106,23 @@ def draw_bar(chart: BarChart) -> Figure | None:
     ax.set_xlim(x[0] - pad[0], x[-1] + pad[1])
     ax.margins(y=0.14)
     ax.autoscale_view(scalex=False)
+    mark_threshold(ax, chart, float(x[0]), _breach_slot(chart, x, widths))
     time_axis(ax, bar_locator(chart.period, len(buckets), zone), zone, TICK_PT, chart.period)
     bottom = 20 + 2 * line_px(TICK_PT)  # tick labels and the date offset line under them
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=bottom)
     return frame.fig
+
+
+def _breach_slot(chart: BarChart, x: np.ndarray, widths: list[float]) -> float | None:
+    """The left edge of the slot of the bucket the breach started in: its whole bar is shaded."""
+    at = breach_x(chart)
+    if at is None:
+        return None
+    starts = np.flatnonzero(x <= at)
+    if starts.size == 0:
+        return float(x[0] - widths[0] / 2)
+    i = int(starts[-1])
+    return float(x[i] - widths[i] / 2)
 
 
 def _value_labels(

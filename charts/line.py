@@ -18,6 +18,7 @@ from charts.buckets import as_utc
 from charts.common import ACCENT, MUTED, TICK_PT, VALUE_PT, font, new_frame, place_axes, style_axes, to_png, zone
 from charts.empty import render_empty
 from charts.spec import EmptyChart, LineChart
+from charts.threshold import breach_x, mark_threshold
 from charts.timeaxis import date_nums, line_locator, span_days, time_axis
 
 DENSE_POINTS = 300
@@ -113,6 +114,7 @@ def draw_line(chart: LineChart) -> Figure | None:
     ax.margins(x=0.01, y=0.08)
     if span_days(x[finite]) == 0:
         ax.set_xlim(x[finite][0] - 1 / 24, x[finite][0] + 1 / 24)  # one moment: an hour either side, not years
+    mark_threshold(ax, chart, float(x[finite][0]), breach_x(chart))
     place_axes(frame, ax, unit=chart.unit, y_label=chart.y_label, bottom_px=_BOTTOM_PX)
     return fig
 

@@ -35,6 +35,8 @@ class LineChart(Common):
     points: Sequence[tuple[datetime, float | None]] = ()
     y_label: str = ""
     unit: Unit = ""
+    threshold: float | None = None  # an alert's line, drawn across the chart (charts/threshold.py)
+    breach_since: datetime | None = None  # shaded from here on: the alert's breach
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class BarChart(Common):
 
     `partial` says whether the first and the last bucket cover only part of their period (the
     range starts or ends inside it): those bars are drawn hatched and labelled "so far".
+    `threshold` / `breach_since` are an alert's line and breach, as on LineChart.
     """
 
     buckets: Sequence[tuple[datetime, float | None]] = ()
@@ -50,6 +53,8 @@ class BarChart(Common):
     y_label: str = ""
     unit: Unit = ""
     partial: tuple[bool, bool] = (False, False)
+    threshold: float | None = None
+    breach_since: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ the chart prints it); builders take plain data and do no I/O.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,10 +19,31 @@ from bot.alerts.measure import Reading, threshold_value
 from bot.alerts.rule import Rule, duration_text
 from bot.alerts.state import recovery_words
 from bot.alerts.store import Alert, Incident
+from bot.errors import UserError
+from bot.slack_text import (
+    ChannelRef,
+    GroupMention,
+    Mention,
+    Mrkdwn,
+    clip,
+    clip_mrkdwn,
+    code,
+    escape,
+    fit,
+    join,
+    md,
+    text_units,
+)
 from charts.format import human_number
 from charts.spec import Unit
 from handlers import blocks as bk
 
+_TOKEN = re.compile(r"<@([UW][A-Z0-9_]+)>|<!subteam\^(S[A-Z0-9_]+)>")
+_PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")
+TITLE_LIMIT = 300  # a widget title, a slice label, a `where` text: a rule restatement stays readable
+REASON_LIMIT = 1500  # an error's words (Cekura's or Slack's) in a notice
+LINE_LIMIT = 600
+ALT_TEXT_LIMIT = 2000  # one alert or incident in a list
 OP_WORDS = {"lt": "below", "lte": "at or below", "gt": "above", "gte": "at or above", "eq": "equal to", "ne": "not"}
 
 
@@ -58,7 +81,10 @@ class AlertView:
             return "no calls"
         if self.rule.kind == "change":
             return self.rule.threshold.text
-        return self.shown(threshold_value(self.rule, self.unit))
+        try:
+            return self.shown(threshold_value(self.rule, self.unit))
+        except UserError:  # the widget changed unit since: say the number as written, the notice must go out
+            return self.rule.threshold.text
 
 
 def when(moment: datetime | str | None) -> str:
@@ -77,98 +103,210 @@ def lasted(start: datetime, end: datetime) -> str:
     return f"{hours}h {minutes}m" if hours else f"{minutes}m"
 
 
-def rule_words(view: AlertView) -> str:
-    """The rule in plain words: `the latest complete day of *Success rate by day* goes below 90%`."""
+def pause_reason(user_id: str) -> str:
+    """What the store keeps as the reason when a user pauses an alert (rendered back as a mention)."""
+    return f"paused by <@{user_id}>"
+
+
+def _reason(stored: str | None) -> Mrkdwn:
+    # The one stored form the bot writes itself (pause_reason) renders as a mention; any other
+    # reason (the words of an error after failures) is data and is escaped whole.
+    by_user = _PAUSED_BY.fullmatch(stored or "")
+    if by_user:
+        return md("paused by {who}", who=Mention(by_user.group(1)))
+    return escape(clip(stored or "paused", REASON_LIMIT))
+
+
+def mentions(notify: Sequence[str]) -> Mrkdwn:
+    """The people and groups to notify, as mentions (ids resolved at `alert add`); anything else as text."""
+    parts: list[Mrkdwn] = []
+    for token in notify:
+        found = _TOKEN.fullmatch(token)
+        if found and found.group(1):
+            parts.append(md("{who}", who=Mention(found.group(1))))
+        elif found:
+            parts.append(md("{who}", who=GroupMention(found.group(2))))
+        else:
+            parts.append(escape(clip(token, 80)))
+    return join(parts, " ")
+
+
+def _then(text: Mrkdwn) -> Mrkdwn:
+    """` text` (a space before it), or nothing when `text` is empty."""
+    return md(" {text}", text=text) if text else text
+
+
+def rule_words(view: AlertView) -> Mrkdwn:
+    """The rule in plain words: `the latest value of *Success rate by day* (widget 32) is below 90 %`."""
     rule = view.rule
-    title = f"*{bk.escape(view.widget_title)}* (widget {rule.widget_id})"
+    title = md("*{name}* (widget {id})", name=clip(view.widget_title, TITLE_LIMIT), id=rule.widget_id)
+    window = duration_text(rule.window)
     if rule.kind == "nodata":
-        core = f"{title} has no data for {duration_text(rule.window)}"
+        core = md("{title} has no data for {window}", title=title, window=window)
     elif rule.kind == "change":
-        unit = "" if rule.threshold.unit == "%" else " points"
-        core = (
-            f"the {rule.aggregation} over {duration_text(rule.window)} of {title} {rule.direction} by "
-            f"{rule.threshold.text}{unit} against the {duration_text(rule.window)} before"
+        core = md(
+            "the {agg} over {window} of {title} {direction} by {by}{unit} against the {window} before",
+            agg=rule.aggregation,
+            window=window,
+            title=title,
+            direction=rule.direction,
+            by=rule.threshold.text.removesuffix(" %").removesuffix(" pts"),
+            unit=" %" if rule.threshold.unit == "%" else " points",
         )
     else:
         measure = {
-            "latest": "the latest value",
-            "share": f'the share of "{bk.escape(rule.label or "")}"',
-            "window": f"the {rule.aggregation} over {duration_text(rule.window)}",
+            "latest": md("the latest value"),
+            "share": md('the share of "{label}"', label=clip(rule.label or "", TITLE_LIMIT)),
+            "window": md("the {agg} over {window}", agg=rule.aggregation, window=window),
         }[rule.kind]
-        core = f"{measure} of {title} is {OP_WORDS[rule.op]} {view.threshold}"
+        core = md(
+            "{measure} of {title} is {op} {threshold}",
+            measure=measure,
+            title=title,
+            op=OP_WORDS[rule.op],
+            threshold=view.threshold,
+        )
     parts = [core]
     if rule.for_:
-        parts.append(f"for {duration_text(rule.for_)}")
-    extra = [f"checked every {duration_text(rule.every)}"]
+        parts.append(md("for {d}", d=duration_text(rule.for_)))
+    extra = [md("checked every {d}", d=duration_text(rule.every))]
     if rule.where_text:
-        extra.append(f"only calls where `{bk.escape(rule.where_text)}`")
+        extra.append(md("only calls where {where}", where=code(clip(rule.where_text, TITLE_LIMIT))))
     if rule.notify:
-        extra.append("notifying " + " ".join(rule.notify))
+        extra.append(md("notifying {who}", who=mentions(rule.notify)))
     if rule.renotify:
-        extra.append(f"reminding every {duration_text(rule.renotify)} while firing")
-    return f"Alert when {' '.join(parts)} — {', '.join(extra)}."
+        extra.append(md("reminding every {d} while firing", d=duration_text(rule.renotify)))
+    return md("Alert when {rule} — {extra}.", rule=join(parts, " "), extra=join(extra, ", "))
 
 
-def reading_words(view: AlertView, reading: Reading) -> str:
+def reading_words(view: AlertView, reading: Reading) -> Mrkdwn:
     """`Now: 87.5% — it would fire now.`"""
     if reading.breached is None:
-        return f"Now: {view.shown(reading.value)} — no data to compare yet, so it would not fire now."
-    previous = f" (previous window {view.shown(reading.previous)})" if reading.previous is not None else ""
-    verdict = "it *would fire now*" if reading.breached else "it would not fire now"
+        return md("Now: {value} — no data to compare yet, so it would not fire now.", value=view.shown(reading.value))
+    previous = md(" (previous window {v})", v=view.shown(reading.previous)) if reading.previous is not None else md("")
+    verdict = md("it *would fire now*") if reading.breached else md("it would not fire now")
     shown = f"{reading.points} call(s)" if view.rule.kind == "nodata" else view.shown(reading.value)
-    return f"Now: {shown}{previous} — {verdict}."
+    return md("Now: {shown}{previous} — {verdict}.", shown=shown, previous=previous, verdict=verdict)
+
+
+def added_text(view: AlertView) -> Mrkdwn:
+    """The notification text of the set-up announcement."""
+    return md("Alert {id} set up: {title}", id=view.alert.id, title=clip(view.widget_title, TITLE_LIMIT))
 
 
 def added_blocks(view: AlertView, reading: Reading, user: str) -> list[bk.SlackBlock]:
-    """The announcement of a new (or edited) alert."""
+    """The announcement of a new alert."""
     alert = view.alert
+    said = md(
+        ":bell: {who} set up *alert {id}* in this channel.\n{rule}",
+        who=Mention(user),
+        id=alert.id,
+        rule=rule_words(view),
+    )
+    commands = md(
+        "{test} · {pause}", test=code(f"/cekura alert test {alert.id}"), pause=code(f"/cekura alert pause {alert.id}")
+    )
     return [
-        bk.section(f":bell: <@{user}> set up *alert {alert.id}* in this channel.\n{rule_words(view)}"),
+        bk.section(said),
         bk.section(reading_words(view, reading)),
-        bk.context(recovery_words(view.rule), f"`/cekura alert test {alert.id}` · `/cekura alert pause {alert.id}`"),
+        bk.context(escape(recovery_words(view.rule)), commands),
     ]
 
 
-def status_words(alert: Alert, now: datetime) -> str:
+def changed_text(view: AlertView, reading: Reading, user: str) -> Mrkdwn:
+    """The answer to `alert edit`: who changed it, the new rule and its reading now."""
+    return bk.fallback(
+        md(
+            "Alert {id} was changed by {who}: {rule}\n{now}",
+            id=view.alert.id,
+            who=Mention(user),
+            rule=rule_words(view),
+            now=reading_words(view, reading),
+        )
+    )
+
+
+def status_words(alert: Alert, now: datetime) -> Mrkdwn:
     """`firing`, `paused (…)`, `unknown`, `snoozed until …`."""
     if alert.paused:
-        return f"paused ({alert.paused_reason or 'paused'})"
-    words = alert.track.status.value
+        return md("paused ({reason})", reason=_reason(alert.paused_reason))
+    words = [escape(alert.track.status.value)]
     if alert.unknown:
-        words += ", unknown (Cekura not answering)"
+        words.append(md("unknown (Cekura not answering)"))
     if alert.snoozed(now):
-        words += f", snoozed until {when(alert.snoozed_until)}"
-    return words
+        words.append(md("snoozed until {at}", at=when(alert.snoozed_until)))
+    return join(words, ", ")
+
+
+def _listed(lines: list[Mrkdwn], head: list[bk.SlackBlock], what: str) -> list[bk.SlackBlock]:
+    """`head`, then as many `lines` as fit one message, and a note on those left out."""
+    room = bk.MESSAGE_BUDGET - text_units(head) - 300
+    count = fit(lines, max(room, 0))
+    out = head + bk.sections(lines[:count])[: bk.MESSAGE_BLOCKS - 1 - len(head)]
+    if count < len(lines):
+        out.append(
+            bk.context(md("…and {n} more {what}, not listed (Slack's message size).", n=len(lines) - count, what=what))
+        )
+    return out
 
 
 def list_blocks(alerts: list[Alert], now: datetime, where: str) -> list[bk.SlackBlock]:
     """`alert list`: one line per alert."""
     if not alerts:
-        return [bk.section(f"No alerts {where}. Add one: `/cekura alert add widget 32 when latest < 90 %`.")]
-    lines = [f"*{len(alerts)} alert(s) {where}*"]
-    lines += [f"• *{a.id}* <#{a.channel}> `{bk.escape(a.rule.text)}` — {status_words(a, now)}" for a in alerts]
-    return bk.sections(lines)
+        example = code("/cekura alert add widget 32 when latest < 90 %")
+        return [bk.section(md("No alerts {where}. Add one: {example}.", where=where, example=example))]
+    head = [bk.section(md("*{n} alert(s) {where}*", n=len(alerts), where=clip(where, TITLE_LIMIT)))]
+    lines = [
+        clip_mrkdwn(
+            md(
+                "• *{id}* {channel} {rule} — {status}",
+                id=a.id,
+                channel=ChannelRef(a.channel),
+                rule=code(clip(a.rule.text, LINE_LIMIT)),
+                status=status_words(a, now),
+            ),
+            LINE_LIMIT,
+        )
+        for a in alerts
+    ]
+    return _listed(lines, head, "alerts")
 
 
 def test_blocks(view: AlertView, reading: Reading, now: datetime) -> list[bk.SlackBlock]:
     """`alert test`: the evaluation now, nothing stored, nobody notified."""
-    state = status_words(view.alert, now)
-    return [
-        bk.section(f"*Alert {view.alert.id}* ({state}): {rule_words(view)}\n{reading_words(view, reading)}"),
-        bk.context("A test: nothing was stored and nobody was notified."),
-    ]
+    said = md(
+        "*Alert {id}* ({state}): {rule}\n{now}",
+        id=view.alert.id,
+        state=status_words(view.alert, now),
+        rule=rule_words(view),
+        now=reading_words(view, reading),
+    )
+    return [bk.section(said), bk.context(md("A test: nothing was stored and nobody was notified."))]
 
 
 def history_blocks(view: AlertView, incidents: list[Incident]) -> list[bk.SlackBlock]:
     """`alert history`: incidents with start, end, peak and who acknowledged."""
     if not incidents:
-        return [bk.section(f"Alert {view.alert.id} has not fired yet.")]
-    lines = [f"*Incidents of alert {view.alert.id}* (newest first)"]
+        return [bk.section(md("Alert {id} has not fired yet.", id=view.alert.id))]
+    head = [bk.section(md("*Incidents of alert {id}* (newest first)", id=view.alert.id))]
+    lines = []
     for item in incidents:
         end = when(item.resolved_at) if item.resolved_at else "still firing"
-        ack = f"acknowledged by <@{item.acknowledged_by}>" if item.acknowledged_by else "not acknowledged"
-        lines.append(f"• {when(item.started_at)} → {end} · peak {view.shown(item.peak)} · {ack}")
-    return bk.sections(lines)
+        ack = (
+            md("acknowledged by {who}", who=Mention(item.acknowledged_by))
+            if item.acknowledged_by
+            else md("not acknowledged")
+        )
+        lines.append(
+            md(
+                "• {start} → {end} · peak {peak} · {ack}",
+                start=when(item.started_at),
+                end=end,
+                peak=view.shown(item.peak),
+                ack=ack,
+            )
+        )
+    return _listed(lines, head, "incidents")
 
 
 def _buttons(view: AlertView, incident: Incident, app_url: str | None) -> bk.SlackBlock:
@@ -184,9 +322,21 @@ def _buttons(view: AlertView, incident: Incident, app_url: str | None) -> bk.Sla
     return bk.actions(elements, block_id=f"alert_{view.alert.id}")
 
 
-def firing_text(view: AlertView, payload: dict[str, Any]) -> str:
+def _image(view: AlertView, file_id: str) -> bk.SlackBlock:
+    alt = clip(f"{view.widget_title} with the threshold", ALT_TEXT_LIMIT)  # plain text: clipped, not escaped
+    return {"type": "image", "slack_file": {"id": file_id}, "alt_text": alt}
+
+
+def firing_text(view: AlertView, payload: dict[str, Any]) -> Mrkdwn:
     """The fallback text of the incident message."""
-    return f"Alert {view.alert.id} firing: {view.widget_title} is {view.shown(payload.get('value'))}"
+    return bk.fallback(
+        md(
+            "Alert {id} firing: {title} is {value}",
+            id=view.alert.id,
+            title=clip(view.widget_title, TITLE_LIMIT),
+            value=view.shown(payload.get("value")),
+        )
+    )
 
 
 def firing_blocks(
@@ -199,68 +349,113 @@ def firing_blocks(
     app_url: str | None,
 ) -> list[bk.SlackBlock]:
     """The one channel message of an incident while it fires."""
-    mentions = " ".join(view.rule.notify)
-    head = f":rotating_light: *Alert {view.alert.id} is firing* {mentions}".rstrip()
-    value = view.shown(payload.get("value"))
-    body = f"{rule_words(view)}\n*Value:* {value} · *threshold:* {view.threshold} · *since* {when(incident.started_at)}"
-    blocks = [bk.section(f"{head}\n{body}")]
+    head = md(":rotating_light: *Alert {id} is firing*{who}", id=view.alert.id, who=_then(mentions(view.rule.notify)))
+    body = md(
+        "{rule}\n*Value:* {value} · *threshold:* {threshold} · *since* {since}",
+        rule=rule_words(view),
+        value=view.shown(payload.get("value")),
+        threshold=view.threshold,
+        since=when(incident.started_at),
+    )
+    blocks = [bk.section(md("{head}\n{body}", head=head, body=body))]
     if file_id:
-        blocks.append(
-            {"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"}
-        )
-    ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Not acknowledged yet"
-    blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack, recovery_words(view.rule)) if t]))
+        blocks.append(_image(view, file_id))
+    ack = (
+        md("Acknowledged by {who}", who=Mention(incident.acknowledged_by))
+        if incident.acknowledged_by
+        else md("Not acknowledged yet")
+    )
+    blocks.append(
+        bk.context(*[t for t in (escape(clip(stamp, REASON_LIMIT)), ack, escape(recovery_words(view.rule))) if t])
+    )
     blocks.append(_buttons(view, incident, app_url))
     return blocks
+
+
+def resolved_text(view: AlertView) -> Mrkdwn:
+    """The fallback text of the incident message once resolved."""
+    return md("Alert {id} resolved", id=view.alert.id)
 
 
 def resolved_blocks(view: AlertView, incident: Incident, *, file_id: str | None, stamp: str) -> list[bk.SlackBlock]:
     """The incident message once it resolved (chat.update): resolved at, duration, peak."""
     assert incident.resolved_at is not None
-    took = lasted(incident.started_at, incident.resolved_at)
-    head = f":white_check_mark: *Alert {view.alert.id} resolved* at {when(incident.resolved_at)} after {took}"
-    body = f"{rule_words(view)}\n*Peak:* {view.shown(incident.peak)} · *threshold:* {view.threshold}"
-    blocks = [bk.section(f"{head}\n{body}")]
+    head = md(
+        ":white_check_mark: *Alert {id} resolved* at {at} after {took}",
+        id=view.alert.id,
+        at=when(incident.resolved_at),
+        took=lasted(incident.started_at, incident.resolved_at),
+    )
+    body = md(
+        "{rule}\n*Peak:* {peak} · *threshold:* {threshold}",
+        rule=rule_words(view),
+        peak=view.shown(incident.peak),
+        threshold=view.threshold,
+    )
+    blocks = [bk.section(md("{head}\n{body}", head=head, body=body))]
     if file_id:
-        blocks.append(
-            {"type": "image", "slack_file": {"id": file_id}, "alt_text": f"{view.widget_title} with the threshold"}
-        )
-    ack = f"Acknowledged by <@{incident.acknowledged_by}>" if incident.acknowledged_by else "Never acknowledged"
-    blocks.append(bk.context(*[t for t in (bk.escape(stamp), ack) if t]))
+        blocks.append(_image(view, file_id))
+    ack = (
+        md("Acknowledged by {who}", who=Mention(incident.acknowledged_by))
+        if incident.acknowledged_by
+        else md("Never acknowledged")
+    )
+    blocks.append(bk.context(*[t for t in (escape(clip(stamp, REASON_LIMIT)), ack) if t]))
     return blocks
 
 
-def resolved_reply(view: AlertView, incident: Incident, payload: dict[str, Any]) -> str:
+def resolved_reply(view: AlertView, incident: Incident, payload: dict[str, Any]) -> Mrkdwn:
     """The short thread reply when it resolves."""
     assert incident.resolved_at is not None
-    took = lasted(incident.started_at, incident.resolved_at)
-    now, peak = view.shown(payload.get("value")), view.shown(incident.peak)
-    return f":white_check_mark: Resolved: now {now} (peak {peak}, lasted {took})."
+    return md(
+        ":white_check_mark: Resolved: now {now} (peak {peak}, lasted {took}).",
+        now=view.shown(payload.get("value")),
+        peak=view.shown(incident.peak),
+        took=lasted(incident.started_at, incident.resolved_at),
+    )
 
 
-def thread_text(view: AlertView, kind: str, payload: dict[str, Any]) -> str:
+def thread_text(view: AlertView, kind: str, payload: dict[str, Any]) -> Mrkdwn:
     """Replies in the incident's thread: reminders, re-fires while snoozed, UNKNOWN and its recovery."""
-    value = view.shown(payload.get("value"))
+    value, threshold, alert = view.shown(payload.get("value")), view.threshold, view.alert
     if kind == "remind":
-        return f":bell: Still firing: {value} (threshold {view.threshold}). {' '.join(view.rule.notify)}".rstrip()
+        who = _then(mentions(view.rule.notify))
+        return md(
+            ":bell: Still firing: {value} (threshold {threshold}).{who}", value=value, threshold=threshold, who=who
+        )
     if kind == "refire":
-        return f":rotating_light: Firing again while snoozed: {value} (threshold {view.threshold}). No one was paged."
+        return md(
+            ":rotating_light: Firing again while snoozed: {value} (threshold {threshold}). No one was paged.",
+            value=value,
+            threshold=threshold,
+        )
     if kind == "unknown":
-        return (
-            f":grey_question: Alert {view.alert.id} is UNKNOWN: {payload.get('failures')} evaluations in a row failed "
-            f"({payload.get('error')}). I keep trying and will say when it recovers."
+        return md(
+            ":grey_question: Alert {id} is UNKNOWN: {n} evaluations in a row failed ({error}). "
+            "I keep trying and will say when it recovers.",
+            id=alert.id,
+            n=payload.get("failures"),
+            error=clip(str(payload.get("error")), REASON_LIMIT),
         )
     if kind == "recovered":
-        return (
-            f":large_green_circle: Alert {view.alert.id} can be evaluated again; it is {view.alert.track.status.value}."
+        return md(
+            ":large_green_circle: Alert {id} can be evaluated again; it is {status}.",
+            id=alert.id,
+            status=alert.track.status.value,
         )
     raise ValueError(kind)
 
 
-def paused_dm(view: AlertView, payload: dict[str, Any]) -> str:
+def paused_dm(view: AlertView, payload: dict[str, Any]) -> Mrkdwn:
     """The owner's DM when the alert paused itself."""
-    return (
-        f":double_vertical_bar: Your alert {view.alert.id} in <#{view.alert.channel}> paused itself after "
-        f"{payload.get('failures')} failed evaluations: {payload.get('error')}\n`{bk.escape(view.rule.text)}`\n"
-        f"Fix the cause, then `/cekura alert resume {view.alert.id}`."
+    alert = view.alert
+    return md(
+        ":double_vertical_bar: Your alert {id} in {channel} paused itself after {n} failed evaluations: "
+        "{error}\n{rule}\nFix the cause, then {resume}.",
+        id=alert.id,
+        channel=ChannelRef(alert.channel),
+        n=payload.get("failures"),
+        error=clip(str(payload.get("error")), REASON_LIMIT),
+        rule=code(clip(view.rule.text, LINE_LIMIT)),
+        resume=code(f"/cekura alert resume {alert.id}"),
     )

@@ -8,6 +8,7 @@ thread; a self-paused alert DMs its owner. A chart that cannot be drawn never ho
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from bot.alerts.evaluate import WidgetCatalog
 from bot.alerts.store import Alert, Incident, Notice
 from bot.cekura_models import WidgetData
 from bot.widget_charts import to_view
+from charts.spec import BarChart, LineChart
 from handlers import alert_messages as am
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ class SlackAlertNotifier:
             )
             store.set_incident(incident.id, thread_ts=parent)
             return ts
-        file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]))
+        file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]), incident.started_at)
         blocks = am.firing_blocks(view, incident, payload, file_id=file_id, stamp=stamp, app_url=self._app_url())
         ts = self.deps.poster.post_message(alert.channel, text=am.firing_text(view, payload), blocks=blocks)
         store.set_incident(incident.id, message_ts=ts)  # at once: a takeover after a crash finds it
@@ -83,7 +85,7 @@ class SlackAlertNotifier:
         if incident.message_ts:
             file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]))
             blocks = am.resolved_blocks(view, incident, file_id=file_id, stamp=stamp)
-            text = f"Alert {alert.id} resolved"
+            text = am.resolved_text(view)
             self.deps.slack.chat_update(channel=alert.channel, ts=incident.message_ts, text=text, blocks=blocks)
         parent = self._parent(incident)
         reply = am.resolved_reply(view, incident, payload)
@@ -103,8 +105,8 @@ class SlackAlertNotifier:
     def _app_url(self) -> str | None:
         return self.deps.settings.cekura_app_url
 
-    def _chart(self, view: am.AlertView, now: datetime) -> tuple[str | None, str]:
-        """Upload the widget's chart (privately, shown through an image block); (None, stamp) on failure."""
+    def _chart(self, view: am.AlertView, now: datetime, breach: datetime | None = None) -> tuple[str | None, str]:
+        """Upload the widget's chart with the threshold (and the `breach` shaded); (None, "") on failure."""
         rule = view.rule
         try:
             widget, dashboard_filters = self.catalog.get(rule.widget_id)
@@ -114,6 +116,9 @@ class SlackAlertNotifier:
             data = next(iter(self.deps.cekura.bulk_data([widget.id], node)), WidgetData())
             stamp = filters.describe(node, now)
             chart = to_view(widget, data, stamp=stamp, tz=self.deps.settings.timezone).chart
+            line = measure.chart_threshold(rule, view.unit)
+            if isinstance(chart, LineChart | BarChart) and line is not None:
+                chart = replace(chart, threshold=line, breach_since=breach)
             png = self.deps.renderer.render_all([chart])[0]
             if not isinstance(png, bytes):
                 raise RuntimeError("the chart could not be drawn")

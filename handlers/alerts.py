@@ -16,10 +16,14 @@ from slack_bolt import Ack, App, Respond
 from bot.alerts import Alert, parse_rule
 from bot.alerts.access import require
 from bot.alerts.evaluate import Evaluator
+from bot.alerts.mentions import resolve_notify
 from bot.alerts.rule import USAGE
 from bot.digests.ledger import worker_id
 from bot.errors import UserError
+from bot.slack_text import Mention, Mrkdwn, code, escape, md
 from handlers import alert_messages as am
+from handlers import blocks as bk
+from handlers import messages
 from handlers.alert_notify import SlackAlertNotifier
 from handlers.errors import run_reporting
 from handlers.router import Invocation, Reply, Subcommand, parse_id
@@ -50,33 +54,31 @@ def _alert(deps: Deps, inv: Invocation, verb: str, *, extra: bool = False) -> tu
     return alert, rest
 
 
-def _said(alert: Alert, inv: Invocation, what: str) -> Reply:
-    return Reply(
-        f"Alert {alert.id} {what}.",
-        in_channel=inv.channel_id == alert.channel,
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": f"Alert {alert.id} {what}."}}],
-    )
+def _said(alert: Alert, inv: Invocation, what: Mrkdwn) -> Reply:
+    text = md("Alert {id} {what}.", id=alert.id, what=what)
+    return Reply(text, in_channel=inv.channel_id == alert.channel, blocks=[bk.section(text)])
 
 
 def add_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert add widget 32 when latest < 90 % [for 15m] [every 5m] [where …] [notify @x] [renotify 1h]`."""
-    rule = parse_rule(inv.args)  # every mistake in the text is answered here, in the ack
+    parsed = parse_rule(inv.args)  # every mistake in the text is answered here, in the ack
     if not deps.alert_rules.may_use(inv.user_id, inv.channel_id):
         raise UserError("Only members of this channel (and admins) may add alerts here.")
 
     def work() -> None:
+        rule = resolve_notify(parsed, deps.slack)  # an unknown handle stops here, before anything is stored
         probe = Alert(0, inv.channel_id, inv.user_id, rule, *_blank(deps))
         reading, _, _ = _evaluator(deps).evaluate_now(probe, deps.clock())  # unknown widget / misfit → error
         alert = deps.alerts.add(channel=inv.channel_id, owner=inv.user_id, rule=rule)
         view = _notifier(deps).view(alert, reading.unit)
         blocks = am.added_blocks(view, reading, inv.user_id)
         try:
-            deps.poster.post_message(inv.channel_id, text=f"Alert {alert.id} set up", blocks=blocks)
+            deps.poster.post_message(inv.channel_id, text=am.added_text(view), blocks=blocks)
         except Exception:
             deps.alerts.remove(alert.id)  # nothing stays stored when the channel cannot get its alerts
             raise
 
-    return Reply(f":hourglass_flowing_sand: Checking widget {rule.widget_id} and setting up the alert…", work=work)
+    return Reply(f":hourglass_flowing_sand: Checking widget {parsed.widget_id} and setting up the alert…", work=work)
 
 
 def _blank(deps: Deps) -> tuple[Any, ...]:
@@ -92,17 +94,17 @@ def edit_command(deps: Deps, inv: Invocation) -> Reply:
         raise UserError(
             f"Give the new rule: `/cekura alert edit {alert.id} widget 32 when latest < 85 %`.", usage=USAGE
         )
-    rule = parse_rule(rest)
+    parsed = parse_rule(rest)
 
     def work() -> None:
+        rule = resolve_notify(parsed, deps.slack)
         probe = Alert(alert.id, alert.channel, alert.owner, rule, *_blank(deps))
         reading, _, _ = _evaluator(deps).evaluate_now(probe, deps.clock())
         edited = deps.alerts.change(alert.id, rule=rule)
         view = _notifier(deps).view(edited, reading.unit)
-        words = f"{am.rule_words(view)}\n{am.reading_words(view, reading)}"
-        text = f"Alert {edited.id} was changed by <@{inv.user_id}>: {words}"
+        text = am.changed_text(view, reading, inv.user_id)
         kind = "in_channel" if inv.channel_id == edited.channel else "ephemeral"
-        inv.respond(text=text, response_type=kind, replace_original=False)
+        inv.respond(text=text, blocks=[bk.section(text)], response_type=kind, replace_original=False)
 
     return Reply(f":hourglass_flowing_sand: Checking the new rule of alert {alert.id}…", work=work)
 
@@ -123,22 +125,25 @@ def list_command(deps: Deps, inv: Invocation) -> Reply:
 def pause_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert pause <id>`."""
     alert, _ = _alert(deps, inv, "pause")
-    deps.alerts.change(alert.id, paused=True, paused_reason=f"paused by <@{inv.user_id}>")
-    return _said(alert, inv, f"is paused by <@{inv.user_id}>; `/cekura alert resume {alert.id}` starts it again")
+    deps.alerts.change(alert.id, paused=True, paused_reason=am.pause_reason(inv.user_id))
+    resume = code(f"/cekura alert resume {alert.id}")
+    return _said(
+        alert, inv, md("is paused by {who}; {resume} starts it again", who=Mention(inv.user_id), resume=resume)
+    )
 
 
 def resume_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert resume <id>`: evaluation starts again, failure counts cleared."""
     alert, _ = _alert(deps, inv, "resume")
     deps.alerts.change(alert.id, paused=False, paused_reason=None, failures=0, own_failures=0, unknown=False)
-    return _said(alert, inv, f"is running again (resumed by <@{inv.user_id}>)")
+    return _said(alert, inv, md("is running again (resumed by {who})", who=Mention(inv.user_id)))
 
 
 def remove_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert remove <id>`."""
     alert, _ = _alert(deps, inv, "remove")
     deps.alerts.remove(alert.id)
-    return _said(alert, inv, f"was removed by <@{inv.user_id}>")
+    return _said(alert, inv, md("was removed by {who}", who=Mention(inv.user_id)))
 
 
 def test_command(deps: Deps, inv: Invocation) -> Reply:
@@ -171,7 +176,7 @@ def alert_help(deps: Deps, inv: Invocation) -> Reply:
     text = "\n".join(["*Alerts*", *lines])
     if inv.args.strip():
         raise UserError(f"I don't know `alert {inv.args.split()[0]}`.", usage=text)
-    return Reply(text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}])
+    return Reply(escape(text), blocks=messages.text_blocks(text))
 
 
 COMMANDS: list[Subcommand] = [
@@ -196,7 +201,7 @@ COMMANDS: list[Subcommand] = [
 ]
 
 
-def on_button(deps: Deps, action_id: str, value: str, user: str, message: dict[str, Any]) -> str:
+def on_button(deps: Deps, action_id: str, value: str, user: str, message: dict[str, Any]) -> Mrkdwn:
     """Acknowledge / Snooze: apply it and say what happened (ephemeral)."""
     alert_id, _, incident_id = value.partition(":")
     alert = deps.alerts.require(int(alert_id))
@@ -207,22 +212,25 @@ def on_button(deps: Deps, action_id: str, value: str, user: str, message: dict[s
     notifier = _notifier(deps)
     if action_id == am.AlertActions.ACK:
         if not deps.alerts.acknowledge(incident.id, user):
-            return f"Already acknowledged by <@{incident.acknowledged_by}>."
+            return md("Already acknowledged by {who}.", who=Mention(incident.acknowledged_by or ""))
         incident = deps.alerts.incident(incident.id)
         assert incident is not None
         image = next((b for b in message.get("blocks") or [] if b.get("type") == "image"), None)
         notifier.refresh(alert, incident, image)
         parent = incident.message_ts or incident.thread_ts
-        deps.poster.post_message(
-            alert.channel, text=f"Acknowledged by <@{user}>; reminders stop.", blocks=[], thread_ts=parent
-        )
-        return f"You acknowledged alert {alert.id}."
+        said = md("Acknowledged by {who}; reminders stop.", who=Mention(user))
+        deps.poster.post_message(alert.channel, text=said, blocks=[], thread_ts=parent)
+        return md("You acknowledged alert {id}.", id=alert.id)
     until = deps.clock() + SNOOZES[am.AlertActions(action_id)]
     deps.alerts.change(alert.id, snoozed_until=until)
     parent = incident.message_ts or incident.thread_ts
-    words = f"Snoozed by <@{user}> until {am.when(until)}: re-fires go quietly into this thread, nobody is paged."
+    words = md(
+        "Snoozed by {who} until {until}: re-fires go quietly into this thread, nobody is paged.",
+        who=Mention(user),
+        until=am.when(until),
+    )
     deps.poster.post_message(alert.channel, text=words, blocks=[], thread_ts=parent)
-    return f"Alert {alert.id} is snoozed until {am.when(until)}."
+    return md("Alert {id} is snoozed until {until}.", id=alert.id, until=am.when(until))
 
 
 def register(app: App, deps: Deps) -> None:

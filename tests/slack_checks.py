@@ -25,6 +25,7 @@ from bot.sandbox.slack_blocks import SURFACE_BLOCKS, block_errors, size_error, v
 REQUESTER = "U0REQ"  # ids the bot got from verified Slack requests: its mentions of them are its own
 APPROVER = "U0APP"
 CHANNEL = "C0CHAN"
+GROUP = "S0GRP"  # a user group the bot resolved through usergroups.list (alert `notify @oncall`)
 _DATE = r"<!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>"
 _BARE_AMP = re.compile(r"&(?!amp;|lt;|gt;)")
 
@@ -55,9 +56,11 @@ def mrkdwn_strings(payload: Any, ptr: str = "") -> Iterator[tuple[str, str]]:
 def leaks(payload: Any, users: tuple[str, ...] = (REQUESTER, APPROVER), channel: str = CHANNEL) -> list[str]:
     """The mrkdwn strings of `payload` that carry Slack markup the bot did not write itself.
 
-    The bot's own markup is a mention of one of `users` (verified ids), a link to `channel`, a date.
+    The bot's own markup is a mention of one of `users` (verified ids) or of GROUP, a link to `channel`, a date.
     """
-    own = re.compile("|".join([*(f"<@{re.escape(u)}>" for u in users), f"<#{re.escape(channel)}>", _DATE]))
+    own = re.compile(
+        "|".join([*(f"<@{re.escape(u)}>" for u in users), f"<#{re.escape(channel)}>", f"<!subteam\\^{GROUP}>", _DATE])
+    )
     out = []
     for ptr, text in mrkdwn_strings(payload):
         rest = own.sub("", text)

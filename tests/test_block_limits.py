@@ -30,6 +30,7 @@ from handlers import digest_messages as dm
 from handlers import edit_messages as em
 from handlers import edit_modal, messages
 from handlers.ids import ChartActions
+from tests.alerts.builders import alert_messages
 from tests.slack_checks import REQUESTER, leaks, limit_errors, view_limit_errors
 from tests.test_escaping import AT, FIELDS, report, request, subscription
 
@@ -71,6 +72,7 @@ def every_message(n: dict[str, str], widgets: int) -> Iterator[tuple[str, list, 
     dashboards = [DashboardSummary(id=i, name=n["dashboard"], widget_count=i) for i in range(180)]
     for page in messages.dashboards_pages(dashboards):
         yield "dashboards", page, None
+    yield from alert_messages(n, count=widgets)
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -28,6 +28,8 @@ METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
     "conversations_join": "channels:join",
     "users_info": "users:read",
     "usergroups_users_list": "usergroups:read",
+    "usergroups_list": "usergroups:read",
+    "users_list": "users:read",
     "conversations_open": "im:write",
     "conversations_members": READ_CONVERSATIONS,
     "users_conversations": READ_CONVERSATIONS,

@@ -36,6 +36,7 @@ from handlers import edit_messages as em
 from handlers import edit_modal, messages
 from handlers.commands import ROUTER
 from handlers.errors import user_message
+from tests.alerts.builders import alert_messages
 from tests.slack_checks import APPROVER, CHANNEL, REQUESTER, hostile, leaks
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -110,6 +111,8 @@ def outputs(n: dict[str, str]) -> Iterator[tuple[str, Any]]:
     yield "help", messages.text_blocks(ROUTER.help_text() + n["user"])
     yield from digest_outputs(n, rep)
     yield from edit_outputs(n)
+    for name, blocks, text in alert_messages(n):
+        yield f"alert {name}", {"text": text, "blocks": blocks}
 
 
 def digest_outputs(n: dict[str, str], rep: Report) -> Iterator[tuple[str, Any]]:

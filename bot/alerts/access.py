@@ -56,5 +56,6 @@ def require(rules: MayUse, user: str, channel: str, alert_id: int) -> None:
     """A UserError when `user` may not use the alert of `channel`."""
     if not rules.may_use(user, channel):
         raise UserError(
-            f"Alert {alert_id} belongs to <#{channel}>, which you are not in. Ask a member of that channel or an admin."
+            f"Alert {alert_id} belongs to a channel you are not in ({channel}). "
+            "Ask a member of that channel or an admin."
         )

@@ -29,6 +29,7 @@ from bot.cekura_models import FilterJSON, Widget, WidgetData
 from bot.errors import BotError, NotFound, SlackDeliveryError, UpstreamError, new_reference
 
 log = logging.getLogger(__name__)
+GONE_CHANNEL = ("is_archived", "channel_not_found")  # Slack's refusals that no retry will change
 OWN_FAULTS = (NotFound, SlackDeliveryError)  # follow the alert wherever it runs: they count towards pausing
 
 
@@ -145,9 +146,13 @@ class Evaluator:
         plans: dict[int, tuple[Widget, list[str]]] = {}
         groups: dict[str, tuple[FilterJSON, set[int]]] = {}
         outcome: dict[int, Any] = {}
+        # Widget look-ups (two Cekura calls each when the cache is cold) run side by side, once per widget.
+        looked = {
+            ident: self.io.submit(self.catalog.get, ident) for ident in sorted({a.rule.widget_id for a, _ in won})
+        }
         for alert, _ in won:
             try:
-                widget, dashboard_filters = self.catalog.get(alert.rule.widget_id)
+                widget, dashboard_filters = looked[alert.rule.widget_id].result()
                 where = filters.parse(alert.rule.where_text) if alert.rule.where_text else None
                 keys = []
                 for span in measure.fetch_spans(alert.rule, widget, now):
@@ -245,19 +250,40 @@ class Evaluator:
         self.store.finish_slot(alert.id, slot, words)
 
     def deliver(self, result: TickResult | None = None) -> None:
-        """Post every owed notification this worker can claim (its own, and dead workers')."""
+        """Post every owed notification this worker can claim (its own, and dead workers').
+
+        Alerts are delivered side by side on the io pool; one alert's notices go out in order
+        (an UNKNOWN before its recovery, a fire before its reminder).
+        """
+        by_alert: dict[int, list[Notice]] = {}
         for notice in self.store.claim_notices(self.worker):
-            alert = self.store.get(notice.alert_id)
-            if alert is None:
+            by_alert.setdefault(notice.alert_id, []).append(notice)
+        futures = [self.io.submit(self._deliver_alert, alert_id, notices) for alert_id, notices in by_alert.items()]
+        for future in futures:
+            try:
+                sent = future.result()
+            except Exception:  # the store failed: the notices stay claimed and are taken over once stale
+                log.exception("alert notifications could not be finished; they are retried")
                 continue
+            if result is not None:
+                result.sent.extend(sent)
+
+    def _deliver_alert(self, alert_id: int, notices: list[Notice]) -> list[tuple[int, str]]:
+        """Post one alert's notices in order; (alert id, kind) of each one posted."""
+        alert = self.store.get(alert_id)
+        if alert is None:
+            return []
+        sent = []
+        for notice in notices:
             try:
                 ts = self.notifier.deliver(notice, alert, self.store.incident(notice.incident_id))
             except Exception as exc:
                 self._undelivered(notice, alert, exc)
+                alert = self.store.get(alert_id) or alert  # its failure count (or pause) changed
                 continue
             self.store.finish_notice(notice.id, self.worker, ts=ts)
-            if result is not None:
-                result.sent.append((alert.id, notice.kind))
+            sent.append((alert.id, notice.kind))
+        return sent
 
     def _undelivered(self, notice: Notice, alert: Alert, exc: Exception) -> None:
         words = error_words(exc)
@@ -268,7 +294,9 @@ class Evaluator:
         log.warning("alert %s: could not post %s: %s", alert.id, notice.kind, words)
         if isinstance(exc, SlackDeliveryError) and notice.kind != "paused":
             own = alert.own_failures + 1
-            if own >= self.max_failures:
+            # An archived or vanished channel will refuse every later post too, and a firing alert
+            # owes no further notice that could count up to max_failures: pause now.
+            if own >= self.max_failures or exc.code in GONE_CHANNEL:
                 reason = f"paused itself: {words}"
                 self.store.change(alert.id, own_failures=own, paused=True, paused_reason=reason)
                 self.store.add_notice(alert.id, "paused", {"error": words, "failures": own})

@@ -19,7 +19,7 @@ from bot import filters
 from bot.alerts.rule import Rule
 from bot.cekura_models import FilterJSON, Widget, WidgetData
 from bot.errors import UserError
-from bot.widget_charts import value_unit
+from bot.widget_charts import value_scale, value_unit
 from charts.format import human_number
 from charts.spec import Unit
 
@@ -88,7 +88,7 @@ def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
         return value / 100
     if given in ("s", "ms") and unit == "seconds":
         return value / 1000 if given == "ms" else value
-    if given in ("", "pts") and unit == "":
+    if given in ("", "pts") and unit in ("", "calls"):  # counts of calls are plain numbers too
         return value
     if given == "pts" and unit == "seconds":
         return value
@@ -97,6 +97,17 @@ def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
     raise UserError(
         f"{name} shows {_unit_words(unit)}, so the threshold must be {expected}, not `{rule.threshold.text}`."
     )
+
+
+def chart_threshold(rule: Rule, unit: Unit) -> float | None:
+    """The threshold in the chart's values, for the line drawn on it; None when the rule's number is not one.
+
+    A change (`rises by`), a count of calls over a window, a share of a pie and `no data` measure
+    something the chart does not plot, so they get no line.
+    """
+    if rule.kind not in ("latest", "window") or rule.aggregation == "count":
+        return None
+    return threshold_value(rule, unit)
 
 
 def _unit_words(unit: Unit) -> str:
@@ -228,12 +239,16 @@ def read(rule: Rule, widget: Widget, data: list[WidgetData], now: datetime) -> R
         value, calls = aggregate(rule, widget, data[0])
     if value is None:
         return Reading(None, None, unit, points=calls)
+    # Cekura sends latencies in ms while their unit (and the threshold, `2 s`) is seconds.
+    scale = 1.0 if rule.kind == "share" or rule.aggregation == "count" else value_scale(widget, data[0])
+    value *= scale
     threshold = threshold_value(rule, unit)
     if rule.kind != "change":
         return Reading(value, _compare(value, rule.op, threshold), unit, points=calls)
     previous, _ = aggregate(rule, widget, data[1])
     if previous is None:
         return Reading(value, None, unit, points=calls)
+    previous *= scale
     if rule.threshold.unit == "%":
         if previous == 0:
             return Reading(value, None, unit, previous, calls)  # no relative change from nothing

@@ -36,7 +36,7 @@ _DURATION = re.compile(r"^(\d+)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|w)$", re.IGN
 _UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600, "hr": 3600}
 _UNIT_SECONDS |= {"hrs": 3600, "d": 86400, "w": 604800}
 _NUMBER = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(%|pts?|ms|s|k|mn)?$", re.IGNORECASE)
-_MENTION = re.compile(r"^<(@[UW][A-Z0-9]+|!subteam\^S[A-Z0-9]+)(?:\|[^>]*)?>$|^@[\w.\-]+$|^[UWS][A-Z0-9]{6,}$")
+_MENTION = re.compile(r"^<(@[UW][A-Z0-9_]+|!subteam\^S[A-Z0-9_]+)(?:\|[^>]*)?>$|^@[\w.\-]+$|^[UWS][A-Z0-9_]{6,}$")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Threshold:
     @property
     def text(self) -> str:
         """`90 %`, `1500 ms`, `1200`."""
-        number = f"{self.value:g}"
+        number = f"{self.value:.6f}".rstrip("0").rstrip(".")  # never `1e+06`: the text must parse back
         return f"{number} {self.unit}" if self.unit else number
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from bot.sandbox.cekura_data import Record
 from bot.sandbox.cekura_dataviews import ChartData
 from bot.sandbox.cekura_eval import DataEngine
+from bot.sandbox.cekura_filters import time_window
 from bot.sandbox.cekura_http import (
     NOT_FOUND,
     BadRequest,
@@ -60,6 +61,7 @@ class CekuraSandbox:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._faults: list[Fault] = []
         self._data: dict[int, Any] = {}  # widget id → chart `data` served instead of the computed one
+        self._windowed: set[int] = set()  # widgets whose served rows are cut to the request's time range
         self._fault_lock = threading.Lock()
         created = self.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=90)
         self._state = SandboxState(stamp(created), self.now)
@@ -141,18 +143,30 @@ class CekuraSandbox:
         with self._fault_lock:
             self._faults.append(Fault(path_contains, status, times, retry_after, body, method))
 
-    def set_data(self, widget_id: int, data: Any) -> None:
-        """Serve `data` (rows, or a callable(now) returning rows) as the widget's chart data; None undoes it."""
+    def set_data(self, widget_id: int, data: Any, *, windowed: bool = False) -> None:
+        """Serve `data` (rows, or a callable(now) returning rows) as the widget's chart data; None undoes it.
+
+        `windowed`: only the rows whose `timestamp` / `time_interval` lies in the request's time range
+        are served, as Cekura would (two windows of one widget then get different rows).
+        """
+        self._windowed.discard(widget_id)
         if data is None:
             self._data.pop(widget_id, None)
         else:
             self._data[widget_id] = data
+            if windowed:
+                self._windowed.add(widget_id)
 
-    def _served(self, result: dict[str, Any], now: datetime) -> dict[str, Any]:
-        override = self._data.get(int(result.get("widget_id") or 0))
+    def _served(self, result: dict[str, Any], now: datetime, job: Any = None) -> dict[str, Any]:
+        ident = int(result.get("widget_id") or 0)
+        override = self._data.get(ident)
         if override is None:
             return result
-        return {**result, "data": override(now) if callable(override) else override}
+        rows = override(now) if callable(override) else override
+        if ident in self._windowed and job is not None:
+            start, end = time_window(job[1], now)
+            rows = [r for r in rows if _in_window(r.get("timestamp") or r.get("time_interval"), start, end)]
+        return {**result, "data": rows}
 
     def slow(
         self, path_contains: str, *, hang: float = 0.0, drip: float = 0.0, times: int = 1, method: str | None = None
@@ -187,6 +201,7 @@ class CekuraSandbox:
         """Back to the seeded dashboards, with faults and recorded requests cleared."""
         self._state.reset()
         self._data.clear()
+        self._windowed.clear()
         with self._fault_lock:
             self._faults.clear()
         self._server.requests.clear()
@@ -292,12 +307,12 @@ class CekuraSandbox:
     def _bulk_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
         jobs = self._charts.bulk_jobs(json_body(request), now)
-        return self._page(jobs, request, lambda job: self._served(self._charts.compute(job, now), now))
+        return self._page(jobs, request, lambda job: self._served(self._charts.compute(job, now), now, job))
 
     def _widget_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
         job = self._charts.widget_job(ids[0], (request.query.get("filters") or [""])[0], now)
-        return Response.json(self._served(self._charts.compute(job, now), now))
+        return Response.json(self._served(self._charts.compute(job, now), now, job))
 
     def _preview_data(self, request: Request, ids: list[int]) -> Response:
         now = self.now()
@@ -306,3 +321,11 @@ class CekuraSandbox:
 
 def _is_id(part: str) -> bool:
     return part.isascii() and part.isdigit()
+
+
+def _in_window(moment: Any, start: datetime | None, end: datetime | None) -> bool:
+    """Whether an ISO time lies in [start, end) (an open end is no bound)."""
+    if not isinstance(moment, str):
+        return False
+    at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (start is None or at >= start) and (end is None or at < end)

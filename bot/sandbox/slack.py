@@ -11,13 +11,15 @@ Slack would have shown:
 
 Seeded: users U_ALICE (Europe/Berlin), U_BOB (America/New_York), U_CAROL (Asia/Kolkata), the bot
 `bot_user_id`; channels C_GENERAL and C_APPROVALS (bot member), C_PUBLIC (public, bot not a member),
-G_PRIVATE (private, bot not a member), C_ARCHIVED (archived); user group S_APPROVERS = [U_CAROL].
+G_PRIVATE (private, bot not a member), C_ARCHIVED (archived); user groups S_APPROVERS (@approvers) =
+[U_CAROL] and S_ONCALL (@oncall) = [U_BOB, U_CAROL].
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,6 +109,7 @@ class SlackSandbox(SlackState):
     ) -> None:
         super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id)
         self._faults: list[_Fault] = []
+        self._gates: dict[str, threading.Barrier] = {}
         self._server = LoopbackServer(self._route, latency=latency)
         self.url = self._server.url
 
@@ -185,6 +188,26 @@ class SlackSandbox(SlackState):
         with self.lock:
             self._seed()
             self._faults.clear()
+            self._gates.clear()
+
+    def gate(self, method: str, parties: int, timeout: float = 10.0) -> None:
+        """Hold each call of `method` until `parties` of them are in flight together (proves concurrency).
+
+        When they do not all arrive within `timeout`, every waiting call is answered `gate_timeout`.
+        """
+        self._gates[method] = threading.Barrier(parties, timeout=timeout)
+
+    def _pass_gate(self, path: str) -> bool:
+        """Wait at the gate of this Web API method, if any; False when it broke (too few arrived)."""
+        kind, _, method = path.lstrip("/").partition("/")
+        barrier = self._gates.get(method) if kind == "api" else None
+        if barrier is None:
+            return True
+        try:
+            barrier.wait()  # outside the lock: the other calls must be able to arrive
+        except threading.BrokenBarrierError:
+            return False
+        return True
 
     def _take_fault(self, method: str) -> _Fault | None:
         """Consume one planned failure of `method`, if any."""
@@ -197,6 +220,10 @@ class SlackSandbox(SlackState):
     def _route(self, request: Request) -> Response:
         """Dispatch by path: /api/<method>, /upload/<file_id>, /response/<token>."""
         kind, _, rest = request.path.lstrip("/").partition("/")
+        if not self._pass_gate(request.path):
+            with self.lock:
+                self.recorded.append(RecordedCall(rest, {}, error="gate_timeout", status=500))
+            return Response.json({"ok": False, "error": "gate_timeout"}, 500)
         with self.lock:
             if kind == "api" and rest:
                 return self._api(rest, request)

@@ -252,6 +252,25 @@ def usergroups_users_list(state: SlackState, p: Params) -> dict[str, Any]:
     return {"users": list(state.usergroups[group])}
 
 
+def users_list(state: SlackState, p: Params) -> dict[str, Any]:
+    """users.list: every member of the workspace, cursor-paginated."""
+    state.require_scope("users:read")
+    users = [state.users[key].to_json(state.team_id) for key in sorted(state.users)]
+    members, following = _page(state, p, users, "users")
+    return {"members": members, "response_metadata": {"next_cursor": following}}
+
+
+def usergroups_list(state: SlackState, p: Params) -> dict[str, Any]:
+    """usergroups.list: the workspace's user groups with their handles (Slack does not paginate it)."""
+    state.require_scope("usergroups:read")
+    groups = [
+        {"id": key, "team_id": state.team_id, "handle": state.usergroup_handles.get(key, key.lower()),
+         "name": state.usergroup_handles.get(key, key).title(), "user_count": len(members)}
+        for key, members in sorted(state.usergroups.items())
+    ]  # fmt: skip
+    return {"usergroups": groups}
+
+
 CHAT_METHODS: dict[str, Handler] = {
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
@@ -266,4 +285,6 @@ CHAT_METHODS: dict[str, Handler] = {
     "users.conversations": users_conversations,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
+    "usergroups.list": usergroups_list,
+    "users.list": users_list,
 }

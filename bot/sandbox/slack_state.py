@@ -110,7 +110,8 @@ class SlackState:
         self.page_limit = PAGE_LIMIT
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
-        self.usergroups: dict[str, list[str]] = {"S_APPROVERS": ["U_CAROL"]}
+        self.usergroups: dict[str, list[str]] = {"S_APPROVERS": ["U_CAROL"], "S_ONCALL": ["U_BOB", "U_CAROL"]}
+        self.usergroup_handles: dict[str, str] = {"S_APPROVERS": "approvers", "S_ONCALL": "oncall"}
         self.messages: list[Message] = []
         self.ephemerals: list[Ephemeral] = []
         self.responses: list[ResponsePost] = []

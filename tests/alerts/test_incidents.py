@@ -9,6 +9,7 @@ import pytest
 from bot.sandbox.harness import Harness
 from handlers.alert_messages import AlertActions
 from tests.alerts.conftest import Level, add, replies, tick, top
+from tests.alerts.test_chart_threshold import RED, near, pixels
 from tests.conftest import Clock
 
 pytestmark = pytest.mark.e2e
@@ -22,8 +23,10 @@ def test_fires_once_with_chart_and_buttons_then_resolves_in_place_with_one_reply
     assert tick(ah, clock, 5).sent == [(alert_id, "fire")]
     [message] = top(ah)
     text = json.dumps(message.blocks)
-    assert f"Alert {alert_id} is firing" in text and "80 %" in text and "90 %" in text and "@oncall" in text
-    assert any(b["type"] == "image" for b in message.blocks)
+    assert f"Alert {alert_id} is firing" in text and "80 %" in text and "90 %" in text and "<!subteam^S_ONCALL>" in text
+    [image] = [b for b in message.blocks if b["type"] == "image"]
+    png = ah.slack.files[image["slack_file"]["id"]].content
+    assert png is not None and near(pixels(png), RED).sum(axis=1).max() > 400  # the threshold drawn across it
     actions = [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
     assert actions == ["alert_ack", "alert_snooze_1h", "alert_snooze_1d", "alert_open"]
     assert tick(ah, clock, 5).sent == [] and len(top(ah)) == 1  # still firing: nothing new
