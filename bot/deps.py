@@ -115,6 +115,7 @@ class Deps:
             engine.dispose()
 
 
+
 def build_deps(
     settings: Settings,
     *,
