@@ -115,7 +115,6 @@ class Deps:
             engine.dispose()
 
 
-
 def build_deps(
     settings: Settings,
     *,
