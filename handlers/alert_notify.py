@@ -20,6 +20,7 @@ from bot.cekura_models import WidgetData
 from bot.widget_charts import to_view
 from charts.spec import BarChart, LineChart
 from handlers import alert_messages as am
+from handlers import alert_notices as an
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -48,7 +49,7 @@ class SlackAlertNotifier:
         payload = notice.payload
         view = self.view(alert, payload.get("unit"))
         if notice.kind == "paused":
-            return self.deps.poster.post_message(alert.owner, text=am.paused_dm(view, payload), blocks=[])
+            return self.deps.poster.post_message(alert.owner, text=an.paused_dm(view, payload), blocks=[])
         if notice.kind == "fire":
             assert incident is not None
             return self._fire(view, incident, payload)
@@ -56,7 +57,7 @@ class SlackAlertNotifier:
             assert incident is not None
             return self._resolve(view, incident, payload)
         parent = self._parent(incident)
-        text = am.thread_text(view, notice.kind, payload)
+        text = an.thread_text(view, notice.kind, payload)
         return self.deps.poster.post_message(alert.channel, text=text, blocks=[], thread_ts=parent)
 
     def _parent(self, incident: Incident | None) -> str | None:
@@ -70,13 +71,13 @@ class SlackAlertNotifier:
         parent = self._parent(previous)
         if payload.get("snoozed") and parent:
             ts = self.deps.poster.post_message(
-                alert.channel, text=am.thread_text(view, "refire", payload), blocks=[], thread_ts=parent
+                alert.channel, text=an.thread_text(view, "refire", payload), blocks=[], thread_ts=parent
             )
             store.set_incident(incident.id, thread_ts=parent)
             return ts
         file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]), incident.started_at)
-        blocks = am.firing_blocks(view, incident, payload, file_id=file_id, stamp=stamp, app_url=self._app_url())
-        ts = self.deps.poster.post_message(alert.channel, text=am.firing_text(view, payload), blocks=blocks)
+        blocks = an.firing_blocks(view, incident, payload, file_id=file_id, stamp=stamp, app_url=self._app_url())
+        ts = self.deps.poster.post_message(alert.channel, text=an.firing_text(view, payload), blocks=blocks)
         store.set_incident(incident.id, message_ts=ts)  # at once: a takeover after a crash finds it
         return ts
 
@@ -84,11 +85,11 @@ class SlackAlertNotifier:
         alert = view.alert
         if incident.message_ts:
             file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]))
-            blocks = am.resolved_blocks(view, incident, file_id=file_id, stamp=stamp)
-            text = am.resolved_text(view)
+            blocks = an.resolved_blocks(view, incident, file_id=file_id, stamp=stamp)
+            text = an.resolved_text(view)
             self.deps.slack.chat_update(channel=alert.channel, ts=incident.message_ts, text=text, blocks=blocks)
         parent = self._parent(incident)
-        reply = am.resolved_reply(view, incident, payload)
+        reply = an.resolved_reply(view, incident, payload)
         return self.deps.poster.post_message(alert.channel, text=reply, blocks=[], thread_ts=parent)
 
     def refresh(self, alert: Alert, incident: Incident, image: dict[str, Any] | None) -> None:
@@ -96,10 +97,10 @@ class SlackAlertNotifier:
         if not incident.message_ts or incident.resolved_at is not None:
             return
         payload = {"value": incident.value}
-        blocks = am.firing_blocks(self.view(alert), incident, payload, file_id=None, stamp="", app_url=self._app_url())
+        blocks = an.firing_blocks(self.view(alert), incident, payload, file_id=None, stamp="", app_url=self._app_url())
         if image is not None:
             blocks.insert(1, image)
-        text = am.firing_text(self.view(alert), payload)
+        text = an.firing_text(self.view(alert), payload)
         self.deps.slack.chat_update(channel=alert.channel, ts=incident.message_ts, blocks=blocks, text=text)
 
     def _app_url(self) -> str | None:

@@ -21,6 +21,7 @@ from bot.alerts.store import Alert, AlertNotFound, Incident
 from bot.cekura_models import Widget, WidgetData
 from bot.errors import UserError
 from handlers import alert_messages as am
+from handlers import alert_notices as an
 from handlers.errors import user_message
 from tests.slack_checks import APPROVER, CHANNEL, GROUP, REQUESTER
 
@@ -99,14 +100,14 @@ def alert_messages(n: dict[str, str], count: int = 12) -> Iterator[Built]:
             for acked in (False, True):
                 firing = incident(resolved=False, acked=acked)
                 payload = {"value": 0.8, "at": AT.isoformat(), "error": n["reason"], "failures": 3}
-                blocks = am.firing_blocks(view, firing, payload, file_id="F1", stamp=n["scope"], app_url="https://a")
-                yield "firing", blocks, am.firing_text(view, payload)
+                blocks = an.firing_blocks(view, firing, payload, file_id="F1", stamp=n["scope"], app_url="https://a")
+                yield "firing", blocks, an.firing_text(view, payload)
                 done = incident(resolved=True, acked=acked)
-                yield "resolved", am.resolved_blocks(view, done, file_id="F1", stamp=n["scope"]), am.resolved_text(view)
-                yield "resolved reply", [], am.resolved_reply(view, done, payload)
+                yield "resolved", an.resolved_blocks(view, done, file_id="F1", stamp=n["scope"]), an.resolved_text(view)
+                yield "resolved reply", [], an.resolved_reply(view, done, payload)
                 for kind in ("remind", "refire", "unknown", "recovered"):
-                    yield f"thread {kind}", [], am.thread_text(view, kind, payload)
-                yield "paused dm", [], am.paused_dm(view, payload)
+                    yield f"thread {kind}", [], an.thread_text(view, kind, payload)
+                yield "paused dm", [], an.paused_dm(view, payload)
             incidents = [incident(resolved=i % 2 == 0, acked=i % 3 == 0) for i in range(count)]
             yield "history", am.history_blocks(view, incidents), None
             yield "list", am.list_blocks([view.alert] * count, AT, n["other"]), None
