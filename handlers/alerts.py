@@ -26,7 +26,7 @@ from handlers import blocks as bk
 from handlers import messages
 from handlers.alert_notify import SlackAlertNotifier
 from handlers.errors import run_reporting
-from handlers.router import Invocation, Reply, Subcommand, parse_id
+from handlers.router import Invocation, Reply, Subcommand, group_help, parse_id
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -172,10 +172,7 @@ def history_command(deps: Deps, inv: Invocation) -> Reply:
 
 def alert_help(deps: Deps, inv: Invocation) -> Reply:
     """`alert` alone: the alert commands."""
-    lines = [f"• `{c.usage}` — {c.summary}" for c in COMMANDS if c.words != "alert"]
-    text = "\n".join(["*Alerts*", *lines])
-    if inv.args.strip():
-        raise UserError(f"I don't know `alert {inv.args.split()[0]}`.", usage=text)
+    text = group_help("Alerts", "alert", COMMANDS, inv.args)
     return Reply(escape(text), blocks=messages.text_blocks(text))
 
 

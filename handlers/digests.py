@@ -28,7 +28,7 @@ from handlers.digest_log import delivery_log
 from handlers.digest_notify import SlackDigestNotifier
 from handlers.digest_options import EDIT_USAGE, check_complete, parse_options
 from handlers.errors import run_reporting
-from handlers.router import Invocation, Reply, Subcommand, parse_id
+from handlers.router import Invocation, Reply, Subcommand, group_help, parse_id
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -251,10 +251,7 @@ def log_command(deps: Deps, inv: Invocation) -> Reply:
 
 def digest_help(deps: Deps, inv: Invocation) -> Reply:
     """`digest` alone (or with an unknown word): the digest commands."""
-    lines = [f"• `{c.usage}` — {c.summary}" for c in COMMANDS if c.words != "digest"]
-    text = "\n".join(["*Scheduled digests*", *lines])
-    if inv.args.strip():
-        raise UserError(f"I don't know `digest {inv.args.split()[0]}`.", usage=text)
+    text = group_help("Scheduled digests", "digest", COMMANDS, inv.args)
     return Reply(escape(text), blocks=messages.text_blocks(text))
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.edits import Kind, Outcome
+from bot.edits import EditRequest, Kind, Outcome
 from handlers import edit_messages as em
 from handlers.edit_previews import post_preview
 
@@ -80,21 +80,19 @@ def after_decision(deps: Deps, outcome: Outcome, respond: Tell) -> None:
 
 def expire_sweep(deps: Deps) -> int:
     """Expire overdue requests and mark their messages (each by exactly one process); returns how many."""
-    expired = deps.editing.expire_due()
-    for request in expired:
-        try:
-            refresh_message(deps, request.id, tell_requester=True)
-        except SlackApiError as exc:  # a deleted message must not keep the others from being marked
-            log.warning("could not mark %s expired in Slack: %s", request.id, exc.response.get("error"))
-    return len(expired)
+    return _show_all(deps, deps.editing.expire_due(), "expired")
 
 
 def reconcile_sweep(deps: Deps) -> int:
     """Settle approved edits whose apply a crash cut off, and show each outcome as a decision would."""
-    settled = deps.editing.reconcile()
-    for request in settled:
+    return _show_all(deps, deps.editing.reconcile(), "settled")
+
+
+def _show_all(deps: Deps, requests: Sequence[EditRequest], what: str) -> int:
+    """Update each request's message and tell its requester; how many there were."""
+    for request in requests:
         try:
             refresh_message(deps, request.id, tell_requester=True)
         except SlackApiError as exc:  # one deleted message must not keep the others from being marked
-            log.warning("could not show the settled %s in Slack: %s", request.id, exc.response.get("error"))
-    return len(settled)
+            log.warning("could not show the %s %s in Slack: %s", what, request.id, exc.response.get("error"))
+    return len(requests)

@@ -153,3 +153,12 @@ def parse_id(args: str, kind: str, usage: str) -> tuple[int, str]:
     if not is_number(word) or len(word) > 12 or int(word) <= 0:
         raise UserError(f'"{parts[0]}" is not a {kind} id: ids are whole numbers, e.g. 12.', usage=usage)
     return int(word), parts[1] if len(parts) > 1 else ""
+
+
+def group_help(title: str, words: str, commands: Sequence[Subcommand], args: str) -> str:
+    """The help of one command group (`digest`, `alert`); a UserError when `args` names an unknown word."""
+    lines = [f"• `{c.usage}` — {c.summary}" for c in commands if c.words != words]
+    text = "\n".join([f"*{title}*", *lines])
+    if args.strip():
+        raise UserError(f"I don't know `{words} {args.split()[0]}`.", usage=text)
+    return text
