@@ -1,4 +1,4 @@
-"""The naive pyplot rendering the benchmark compares `charts.render` against.
+"""The naive pyplot rendering the benchmark compares `charts.draw.render` against.
 
 Same figure size and content as `charts`, written the way a first version usually is: pyplot's
 global figure registry, datetimes handed straight to matplotlib, `bbox_inches="tight"` (a second
@@ -20,7 +20,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
 from charts.common import safe_text, zone  # noqa: E402
-from charts.format import axis_formatter, human_number, short_number  # noqa: E402
+from charts.format import axis_formatter  # noqa: E402
+from charts.numbers import human_number, short_number  # noqa: E402
 from charts.pie import fold_slices  # noqa: E402
 from charts.spec import BarChart, Chart, EmptyChart, LineChart, PieChart, StatCard  # noqa: E402
 from charts.stat import stat_label, stat_value  # noqa: E402

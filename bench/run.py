@@ -56,7 +56,7 @@ def sample_charts() -> dict[str, Chart]:
 
 
 def bench_render(rounds: int) -> list[str]:
-    """Median warm render time per chart type: charts.render vs a naive pyplot render."""
+    """Median warm render time per chart type: charts.draw.render vs a naive pyplot render."""
     warm_up()
     lines = ["| chart | Figure/Agg median | pyplot median | ratio (≤ 0.7) |", "|---|---|---|---|"]
     for kind, chart in sample_charts().items():

@@ -18,6 +18,7 @@ from bot.replay import ReplayGuard
 from bot.slack_front import GatedApp, SlackFront
 from bot.slack_verify import SlackVerifier
 from handlers import actions, alerts, commands, digests, edits
+from handlers.draining import refuse_while_draining
 from handlers.errors import bounded_respond, user_message
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(settings: Settings, deps: Deps) -> App:
     if verifier is not None:
         app.front = SlackFront(verifier, ReplayGuard(deps.db))
     app.use(bounded_respond)  # replies after the ack: bounded in time, failures logged
+    app.use(refuse_while_draining(deps.lifecycle))  # after SIGTERM: "restarting, try again", no new work
     commands.register(app, deps)
     actions.register(app, deps)
     edits.register(app, deps)

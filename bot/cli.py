@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,84 +13,9 @@ from bot.errors import new_reference
 from bot.startup import EXIT_STATUS, StartupError, check_slack, writable_folder
 
 if TYPE_CHECKING:
-    from slack_bolt import App
-
-    from bot.metrics import Metrics
-    from bot.server import BotServer
+    pass
 
 log = logging.getLogger("bot")
-
-
-def serve(settings: Settings) -> int:
-    """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with /healthz on PORT."""
-    from bot import kill_points
-    from bot.app import create_app
-    from bot.deps import build_deps, slack_client
-    from bot.startup import slack_errors
-
-    kill_points.arm(settings.cekura_bot_kill_at)  # tests only; unset in production
-    started = time.monotonic()
-    check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops the start here
-    deps = build_deps(settings)
-    socket_handler = None
-    try:
-        app = create_app(settings, deps)
-        server = _listen(None if settings.socket_mode else app, settings.port, deps.metrics)  # a taken port fails fast
-        deps.renderer.warm()  # /healthz says "starting" until ready is set below
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            assert settings.slack_app_token is not None
-            socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-            with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"):
-                socket_handler.connect()  # type: ignore[no-untyped-call]
-    except BaseException:
-        deps.close()
-        raise
-    from bot.periodic import Periodic
-    from handlers.edit_flow import reconcile_sweep
-    from handlers.edits import expire_sweep
-
-    periodic = Periodic()
-    periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
-    # At start (a crash may have cut an apply off) and then about every minute.
-    every = min(60.0, settings.edit_reconcile_after_seconds)
-    periodic.every(every, lambda: reconcile_sweep(deps), "edit-reconcile", now=True)
-    periodic.start()
-    from bot.digests.scheduler import DigestScheduler
-
-    digests = DigestScheduler(deps)
-    digests.start()
-    from bot.alerts.scheduler import AlertScheduler
-
-    alerting = AlertScheduler(deps.alert_evaluator, deps.clock)  # the evaluator was built by create_app
-    alerting.start()
-    server.ready.set()
-    mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
-    log.info("cekura-bot ready in %.1f s (%s)", time.monotonic() - started, mode)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    log.info("shutting down: finishing running jobs")
-    server.ready.clear()
-    periodic.shutdown()
-    if socket_handler is not None:
-        socket_handler.close()  # type: ignore[no-untyped-call]
-    server.stop()
-    digests.shutdown()
-    alerting.shutdown()
-    deps.close()
-    return 0
-
-
-def _listen(app: App | None, port: int, metrics: Metrics) -> BotServer:
-    from bot.server import BotServer
-
-    try:
-        return BotServer(app, port=port, metrics=metrics).start()
-    except OSError as exc:  # EADDRINUSE, or a port below 1024 without the right
-        raise StartupError(f"Cannot listen on PORT {port}: {exc.strerror or exc}. Set PORT to a free port.") from exc
 
 
 def check(settings: Settings) -> int:
@@ -264,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
 
     setup_logging(settings)
     if args.command == "serve":
+        from bot.serve import serve
+
         return serve(settings)
     if args.command == "check":
         return check(settings)

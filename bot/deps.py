@@ -30,6 +30,7 @@ from bot.deadlines import Deadline, use
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
+from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics
 from bot.metrics_hooks import SlackAnswers, TimedRenderPool
 from bot.render_pool import RenderPool
@@ -83,6 +84,7 @@ class Deps:
         default_factory=lambda: ThreadPoolExecutor(max_workers=LOCAL_JOBS, thread_name_prefix="local")
     )
     metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry, served on /metrics
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # what /readyz reports; draining after SIGTERM
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,13 +137,17 @@ def build_deps(
     clock: Clock = utc_now,
     cekura: CekuraClient | None = None,
     slack: WebClient | None = None,
+    metrics: Metrics | None = None,
+    lifecycle: Lifecycle | None = None,
+    renderer: RenderPool | None = None,
 ) -> Deps:
-    """Build the clients and pools for `settings` (render_workers=0 renders in-thread, for tests)."""
+    """Build the clients and pools for `settings` (render_workers=0 renders in-thread, for tests);
+    `renderer` is a pool already warming (serve starts it first: it takes longest)."""
     # Migrations run at every start: they are idempotent, and a new version's tables appear by themselves.
     # First, so a database that cannot be opened stops the start before any pool or client exists.
     engine = open_database(settings.database_url)
     key = settings.cekura_api_key.get_secret_value() if settings.cekura_api_key else ""
-    metrics = Metrics()
+    metrics = metrics if metrics is not None else Metrics()
     cekura = cekura or CekuraClient(
         settings.cekura_base_url,
         key,
@@ -156,7 +162,7 @@ def build_deps(
     # so a job waiting on its uploads can never starve them.
     jobs = ThreadPoolExecutor(max_workers=CEKURA_JOBS, thread_name_prefix="job")
     io = ThreadPoolExecutor(max_workers=48, thread_name_prefix="io")
-    renderer: RenderPool = TimedRenderPool(render_workers, metrics)
+    renderer = renderer if renderer is not None else TimedRenderPool(render_workers, metrics)
     service = DashboardService(cekura, renderer, io, tz=settings.timezone, clock=clock)
     poster = SlackPoster(slack, io)
     db = session_factory(engine)
@@ -188,4 +194,5 @@ def build_deps(
         alert_rules=AccessRules(access),
         clock=clock,
         metrics=metrics,
+        lifecycle=lifecycle if lifecycle is not None else Lifecycle(),
     )

@@ -41,6 +41,11 @@ class Periodic:
         """Start the timers."""
         self.scheduler.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the timers run."""
+        return bool(self.scheduler.running)
+
     def shutdown(self) -> None:
         """Stop the timers, letting a running job finish."""
         if self.scheduler.running:

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 
-from charts import render, warm_up
 from charts.spec import Chart
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,18 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # orphaned: the forkserver (and so the bot) is gone
 
 
+def _render(chart: Chart) -> bytes:
+    from charts.draw import render  # here, not at the top: the bot's own process never loads matplotlib
+
+    return render(chart)
+
+
+def _warm_up() -> None:
+    from charts.draw import warm_up
+
+    warm_up()
+
+
 def _worker_init() -> None:
     """Runs first in every render worker: die with the forkserver, by signal and by watchdog."""
     die_with_parent()
@@ -70,15 +82,19 @@ class RenderPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["bot.render_forkserver", "charts", "matplotlib.backends.backend_agg"])
+        context.set_forkserver_preload(["bot.render_forkserver", "charts.draw", "matplotlib.backends.backend_agg"])
+        # Start the forkserver now, from this thread, not from whichever thread submits first: the
+        # kernel's parent-death signal (armed in the forkserver) fires when the *thread* that started
+        # it exits, so a short-lived warm-up thread would take the forkserver and every worker with it.
+        forkserver.ensure_running()
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init)
 
     def warm(self) -> None:
         """Start every worker and draw one chart of each kind in it."""
         if self._executor is None:
-            warm_up()
+            _warm_up()
             return
-        futures = [self._executor.submit(warm_up) for _ in range(self.workers)]
+        futures = [self._executor.submit(_warm_up) for _ in range(self.workers)]
         for future in futures:
             future.result(timeout=RENDER_TIMEOUT_S)
 
@@ -98,7 +114,7 @@ class RenderPool:
             return inline
         with self._lock:
             executor = self._executor
-        futures: dict[Future[bytes], int] = {executor.submit(render, c): i for i, c in enumerate(charts)}
+        futures: dict[Future[bytes], int] = {executor.submit(_render, c): i for i, c in enumerate(charts)}
         results: list[bytes | BaseException] = [TimeoutError("not rendered in time")] * len(charts)
         try:
             for future in as_completed(futures, timeout=RENDER_TIMEOUT_S):
@@ -122,7 +138,7 @@ class RenderPool:
     @staticmethod
     def _render_here(chart: Chart) -> bytes | BaseException:
         try:
-            return render(chart)
+            return _render(chart)
         except Exception as exc:
             return exc
 

@@ -1,11 +1,12 @@
-"""The HTTP front: `POST /slack/events` (commands, interactivity, events), `GET /healthz` and `GET /metrics`.
+"""The HTTP front: `POST /slack/events` (commands, interactivity, events), `/healthz`, `/readyz`, `/metrics`.
 
 Bolt's `App` is synchronous, so it is served by a WSGI server (waitress: production-grade, threaded,
 pure Python) rather than wrapped in ASGI, where it would block the event loop. Every request to the
 events path passes the gate of `bot.slack_front` before Bolt sees it.
 
-    server = BotServer(app, port=3000).start()   # serves in a background thread
-    server.ready.set()                           # /healthz answers 200 from now on
+    server = BotServer(None, port=3000).start()  # serves /healthz at once, in a background thread
+    server.serve_slack(app)                      # /slack/events from now on (503 before)
+    server.ready.set()                           # started: /readyz answers 200 once its checks pass
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics
 from bot.slack_front import MAX_BODY_BYTES, GatedApp, plain
 
@@ -41,34 +43,51 @@ class Limits:
     max_request_body_size: int = MAX_BODY_BYTES  # waitress answers 413 before buffering more
 
 
-def _healthz(ok: bool) -> tuple[str, list[tuple[str, str]], bytes]:
-    return ("200 OK", [("Content-Type", "text/plain")], b"ok") if ok else plain("503 Service Unavailable", "starting")
+def _readyz(life: Lifecycle) -> tuple[str, list[tuple[str, str]], bytes]:
+    problems = life.problems()
+    if not problems:
+        return "200 OK", [("Content-Type", "text/plain")], b"ready"
+    return plain("503 Service Unavailable", "not ready: " + "; ".join(problems))
 
 
-def wsgi_app(app: App | None, ready: threading.Event, metrics: Metrics | None = None) -> Any:
-    """A WSGI application serving Slack's requests, the health check and (given `metrics`) /metrics."""
-    slack = None
-    if app is not None:
+class _Slack:
+    """The events path, installed once the Bolt app is built: the port is bound (and /healthz
+    answers) before the slow part of start-up, so a taken port fails fast and probes see a live process."""
+
+    def __init__(self, metrics: Metrics | None) -> None:
+        self.metrics = metrics
+        self.handler: Any = None
+
+    def install(self, app: App) -> None:
         front = app.front if isinstance(app, GatedApp) else None
         if front is None:
             raise TypeError("serve a GatedApp with its front (bot.app.create_app builds one)")
-        slack = front.wrap(SlackRequestHandler(app, path=EVENTS_PATH))
-        slack = metrics.timed_acks(slack) if metrics is not None else slack
+        handler = front.wrap(SlackRequestHandler(app, path=EVENTS_PATH))
+        self.handler = self.metrics.timed_acks(handler) if self.metrics is not None else handler
+
+
+def wsgi_app(slack: _Slack, life: Lifecycle, metrics: Metrics | None = None) -> Any:
+    """A WSGI application serving Slack's requests, the probes and (given `metrics`) /metrics."""
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
-        if slack is not None and path == EVENTS_PATH:
-            return _without_body_for_head(method, slack(environ, start_response))
-        if path == "/healthz":
-            answer = _healthz(ready.is_set()) if method in ("GET", "HEAD") else plain("405 Method Not Allowed")
+        handler = slack.handler
+        if handler is not None and path == EVENTS_PATH:
+            return _without_body_for_head(method, handler(environ, start_response))
+        if method not in ("GET", "HEAD") and path in ("/healthz", "/readyz", "/metrics"):
+            answer = plain("405 Method Not Allowed")
+        elif path == "/healthz":
+            answer = ("200 OK", [("Content-Type", "text/plain")], b"ok")  # liveness: this process serves
+        elif path == "/readyz":
+            answer = _readyz(life)
         elif path == "/metrics" and metrics is not None:
             # Outside the Slack gate: Prometheus does not sign. It shows counts only, never ids or text.
-            if method not in ("GET", "HEAD"):
-                answer = plain("405 Method Not Allowed")
-            else:
-                content_type, body = metrics.exposition()
-                answer = ("200 OK", [("Content-Type", content_type)], body)
+            content_type, body = metrics.exposition()
+            answer = ("200 OK", [("Content-Type", content_type)], body)
+        elif path == EVENTS_PATH:
+            # Bound but still starting: Slack retries events; a load balancer has not sent traffic yet.
+            answer = plain("503 Service Unavailable", "starting")
         else:
             answer = plain("404 Not Found")
         status, headers, body = answer
@@ -99,10 +118,14 @@ class BotServer:
         threads: int = 32,
         limits: Limits | None = None,
         metrics: Metrics | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
-        self.ready = threading.Event()
+        self.lifecycle = lifecycle or Lifecycle()
+        self._slack = _Slack(metrics)
+        if app is not None:
+            self._slack.install(app)
         self._server: Any = create_server(
-            wsgi_app(app, self.ready, metrics),
+            wsgi_app(self._slack, self.lifecycle, metrics),
             host=host,
             port=port,
             threads=threads,
@@ -110,6 +133,15 @@ class BotServer:
             **asdict(limits or Limits()),
         )
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+
+    @property
+    def ready(self) -> threading.Event:
+        """Set once start-up is done; /readyz answers 200 from then on while its checks pass."""
+        return self.lifecycle.started
+
+    def serve_slack(self, app: App) -> None:
+        """Serve `app` on the events path from now on (it answered 503 "starting" until now)."""
+        self._slack.install(app)
 
     @property
     def port(self) -> int:

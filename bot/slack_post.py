@@ -109,6 +109,7 @@ class SlackPoster:
         pending: PendingUploads | None = None,
         thread_ts: str | None = None,
         on_uploaded: Callable[[list[str]], None] | None = None,
+        want_ts: bool = False,
     ) -> str | None:
         """Post `blocks` with the first 10 files as one message, the rest in its thread.
 
@@ -120,12 +121,14 @@ class SlackPoster:
         `text` and the thread comments from `more_text` are Mrkdwn (bot/slack_text.py): Slack parses
         both, so data in them must have been escaped.
 
-        Returns the message ts when it was needed (and so learned), else None: Slack shares files
-        asynchronously and learning the ts costs polling.
+        Returns the message ts when it was needed (a thread, or `want_ts`: a record that links to
+        it), else None: Slack shares files asynchronously and learning the ts costs polling.
         """
         return self._joining(
             channel,
-            lambda: self._post_batches(channel, text, blocks, files, more_text, pending, thread_ts, on_uploaded),
+            lambda: self._post_batches(
+                channel, text, blocks, files, more_text, pending, thread_ts, on_uploaded, want_ts=want_ts
+            ),
         )
 
     def pending(self) -> PendingUploads:
@@ -152,6 +155,8 @@ class SlackPoster:
         pending: PendingUploads | None,
         thread_ts: str | None,
         on_uploaded: Callable[[list[str]], None] | None = None,
+        *,
+        want_ts: bool = False,
     ) -> str | None:
         if not files:
             return self._post_text(channel, text, blocks, thread_ts)
@@ -163,7 +168,8 @@ class SlackPoster:
         comment = None if blocks else text
         self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=comment)
         if len(files) <= FILES_PER_MESSAGE:
-            return None  # no thread needed, so don't spend a files.info call on the ts
+            # No thread needed: spend a files.info call on the ts only when the caller keeps it.
+            return (thread_ts or self._share_ts(channel, first[0][0])) if want_ts else None
         parent_ts = thread_ts or self._share_ts(channel, first[0][0])
         for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from charts.format import human_number, share
+from charts.numbers import human_number, share
 from charts.spec import Period, Unit
 
 LAST_FULL: dict[str, str] = {

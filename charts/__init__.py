@@ -8,8 +8,12 @@ Knows nothing of Slack or Cekura; uses matplotlib's object API only (no pyplot),
 
 from __future__ import annotations
 
-from charts.render import render, warm_up
+from typing import TYPE_CHECKING
+
 from charts.spec import BarChart, Chart, Common, EmptyChart, LineChart, Period, PieChart, StatCard, Unit
+
+if TYPE_CHECKING:
+    from charts.draw import render, warm_up
 
 __all__ = [
     "BarChart",
@@ -24,3 +28,12 @@ __all__ = [
     "render",
     "warm_up",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`render` and `warm_up` on first use: they load matplotlib, which the bot's main process never needs."""
+    if name in ("render", "warm_up"):
+        from charts import draw
+
+        return getattr(draw, name)
+    raise AttributeError(f"module 'charts' has no attribute {name!r}")

@@ -32,7 +32,7 @@ from charts.common import (
 )
 from charts.common import zone as get_zone
 from charts.empty import render_empty
-from charts.format import short_number
+from charts.numbers import short_number
 from charts.spec import BarChart, EmptyChart, Period, Unit
 from charts.threshold import breach_x, mark_threshold
 from charts.timeaxis import bar_locator, date_nums, is_finite, time_axis, wall_start

@@ -28,7 +28,7 @@ from charts.common import (
     to_png,
 )
 from charts.empty import render_empty
-from charts.format import human_number, share
+from charts.numbers import human_number, share
 from charts.spec import EmptyChart, PieChart, Tone
 
 MAX_SLICES = 8

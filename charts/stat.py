@@ -19,7 +19,7 @@ from charts.common import (
     to_png,
 )
 from charts.empty import render_empty
-from charts.format import MISSING, short_number
+from charts.numbers import MISSING, short_number
 from charts.spec import EmptyChart, StatCard, Unit
 
 MAX_COLUMNS = 4

@@ -10,7 +10,7 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 
 from charts.common import BAD, VALUE_PT, font
-from charts.format import short_number
+from charts.numbers import short_number
 from charts.spec import BarChart, LineChart
 from charts.timeaxis import date_nums
 

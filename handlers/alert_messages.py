@@ -33,7 +33,7 @@ from bot.slack_text import (
     md,
     text_units,
 )
-from charts.format import human_number
+from charts.numbers import human_number
 from charts.spec import Unit
 from handlers import blocks as bk
 

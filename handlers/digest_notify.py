@@ -70,6 +70,7 @@ class SlackDigestNotifier:
             files=[chart_file(w.view, w.png) for w in shown.widgets],  # widgets with no data are named, not drawn
             more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
             on_uploaded=on_uploaded,
+            want_ts=True,  # the ledger keeps it: `digest log` links to the message
         )
 
     def already_posted(self, channel: str, file_id: str) -> str | None:

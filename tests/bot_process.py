@@ -76,9 +76,10 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.driver: SlackDriver | None = None
         self.starts = 0
+        self.url = ""  # the running bot's base URL (its probes and /metrics)
 
     def start(self, kill_at: str | None = None, *, timeout: float = 60.0) -> None:
-        """Start the bot (armed at `kill_at`) and return once /healthz answers, or it died at `kill_at`."""
+        """Start the bot (armed at `kill_at`) and return once /readyz answers, or it died at `kill_at`."""
         assert self.proc is None or self.proc.poll() is not None, "the previous bot is still running"
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
@@ -106,11 +107,12 @@ class BotProcess:
                     return True  # start-up work (the digest catch-up) reached the kill point first
                 raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                return httpx.get(url + "/healthz", timeout=1.0).status_code == 200
+                return httpx.get(url + "/readyz", timeout=1.0).status_code == 200
             except httpx.TransportError:
                 return False
 
-        until(healthy, timeout, "the bot's /healthz")
+        until(healthy, timeout, "the bot's /readyz")
+        self.url = url
         if self.driver is not None:
             self.driver.close()
         self.driver = SlackDriver(url + "/slack/events", SIGNING_SECRET, self.slack)

@@ -16,7 +16,8 @@ from bot.widget_charts import data_window, to_view
 from bot.widget_labels import category_label, category_tone, humanise, measure_name
 from charts import BarChart, LineChart, PieChart, StatCard
 from charts.common import BAD, GOOD, PALETTE
-from charts.format import axis_formatter, human_number, share, short_number
+from charts.format import axis_formatter
+from charts.numbers import human_number, share, short_number
 from charts.pie import slice_colours
 
 NOW = datetime(2026, 12, 1, 10, 27, tzinfo=UTC)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charts.format import MISSING, axis_formatter, axis_locator, human_number
+from charts.format import axis_formatter, axis_locator
+from charts.numbers import MISSING, human_number
 
 UNITS = ("", "seconds", "percent", "fraction")
 

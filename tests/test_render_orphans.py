@@ -24,7 +24,7 @@ def _alive(process: psutil.Process) -> bool:
 def test_render_processes_die_with_a_sigkilled_bot(tmp_path: Path) -> None:
     with sandboxes() as (slack, cekura):
         bot = BotProcess(slack, cekura, f"sqlite:///{tmp_path}/bot.sqlite", tmp_path / "bot.log")
-        bot.start()  # serve warms the render pool before /healthz answers
+        bot.start()  # /readyz answers once the render pool is warm
         try:
             descendants = psutil.Process(bot.pid).children(recursive=True)
             names = [" ".join(p.cmdline())[:80] for p in descendants]

@@ -20,7 +20,7 @@ from bot.alerts.rule import Rule
 from bot.cekura_models import FilterJSON, Widget, WidgetData
 from bot.errors import UserError
 from bot.widget_charts import value_scale, value_unit
-from charts.format import human_number
+from charts.numbers import human_number
 from charts.spec import Unit
 
 PERIOD_LENGTH = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}

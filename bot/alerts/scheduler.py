@@ -55,6 +55,11 @@ class AlertScheduler:
         with self._lock:
             return self.evaluator.tick(now or self.clock())
 
+    @property
+    def running(self) -> bool:
+        """Whether APScheduler runs (started and not shut down)."""
+        return self._apscheduler is not None and bool(self._apscheduler.running)
+
     def shutdown(self) -> None:
         """Stop the sweep, letting a running tick finish."""
         if self._apscheduler is not None:

@@ -20,7 +20,7 @@ from typing import Any
 from bot.cekura_models import Widget, WidgetData
 from bot.widget_charts import TOTALLING, value_scale, value_unit
 from bot.widget_labels import category_label
-from charts.format import human_number
+from charts.numbers import human_number
 from charts.spec import Unit
 
 UP, DOWN = "▲", "▼"

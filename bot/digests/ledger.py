@@ -162,6 +162,16 @@ class DeliveryLedger:
         )
         return self._execute(statement)
 
+    def release(self, worker: str) -> int:
+        """End the leases of `worker`'s unfinished claims now, so another worker takes them at once
+        (a draining process that could not finish); how many were released."""
+        statement = (
+            update(_T)
+            .where(_T.c.claimed_by == worker, _T.c.state == DeliveryState.CLAIMED.value)
+            .values(lease_until=self._clock() - timedelta(seconds=1))
+        )
+        return self._execute(statement)
+
     def holds(self, subscription_id: int, slot: datetime, worker: str) -> bool:
         """Is the slot still claimed by `worker` with a live lease? (checked right before posting)"""
         row = self.get(subscription_id, slot)

@@ -110,6 +110,11 @@ class DigestScheduler:
         )
         self.sync()
 
+    @property
+    def running(self) -> bool:
+        """Whether APScheduler runs (started and not shut down)."""
+        return self._apscheduler is not None and bool(self._apscheduler.running)
+
     def shutdown(self) -> None:
         """Stop triggering and let running deliveries finish."""
         _RUNNING.pop(id(self.deps), None)

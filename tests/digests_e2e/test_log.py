@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import update
 
+from bot.digests.history import recent_deliveries
+from bot.digests.tables import DigestDelivery
 from bot.sandbox.harness import Harness
 from handlers.digests import hidden
 from tests.conftest import Clock
@@ -79,9 +82,22 @@ def test_strangers_and_unknown_ids_get_the_same_hidden_answer(dh: Harness) -> No
     assert ack.json is not None and "is not a digest id" in ack.json["text"]
 
 
-def test_a_post_that_did_not_learn_its_ts_points_at_the_channel(dh: Harness, clock: Clock, bots: Bots) -> None:
-    sub = subscribe(dh, "C_OPS", 7, "daily 09:00")  # few charts: one message, its ts never asked for
+def test_a_digest_with_one_message_links_to_it(dh: Harness, clock: Clock, bots: Bots) -> None:
+    sub = subscribe(dh, "C_OPS", 7, "daily 09:00")  # few charts: one message, no thread
     assert tick(bots(dh.deps), at(2, 9, 0, 5)).count("sent") == 1
+    [row] = recent_deliveries(dh.deps.db, sub.id, 1)
+    [post] = posted(dh, "C_OPS")
+    assert row.message_ts == post.ts  # learned for the record even without a thread
+    dh.driver.command(f"digest log {sub.id}", user="U_ALICE", channel="C_OPS")
+    assert link(dh, post.ts) in answer_text(dh, "sent")
+
+
+def test_a_post_that_did_not_learn_its_ts_points_at_the_channel(dh: Harness, clock: Clock, bots: Bots) -> None:
+    sub = subscribe(dh, "C_OPS", 7, "daily 09:00")
+    assert tick(bots(dh.deps), at(2, 9, 0, 5)).count("sent") == 1
+    [row] = recent_deliveries(dh.deps.db, sub.id, 1)
+    with dh.deps.db.begin() as session:  # as rows from before the ts was always learned
+        session.execute(update(DigestDelivery).where(DigestDelivery.id == row.id).values(message_ts=""))
     ack = dh.driver.command(f"digest log {sub.id}", user="U_ALICE", channel="C_OPS")
     assert ack.json is not None and ":white_check_mark: sent · took 0.0 s · posted in <#C_OPS>" in json.dumps(
         ack.json, ensure_ascii=False

@@ -1,0 +1,176 @@
+"""`cekura-bot serve`: start fast, run until SIGTERM/SIGINT, then drain within SHUTDOWN_GRACE_SECONDS.
+
+Start: the port is bound first (so /healthz answers and a taken port fails at once), the render
+workers warm up in the background while the database is migrated and the app is wired, and
+/readyz turns 200 once everything is in place.
+
+Stop: /readyz turns 503 and new commands and clicks get "restarting, try again"; the schedulers
+stop triggering; work in flight (chart posts, deliveries, applies) gets the grace to finish. Whatever
+has not finished by then has its digest claims released, so another replica takes them over at
+once instead of after the lease, and the process exits 0 without waiting for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.lifecycle import DATABASE_CHECK_CACHE_S, Lifecycle, database_check, warm_in_background
+from bot.startup import StartupError, check_slack
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.metrics import Metrics
+    from bot.render_pool import RenderPool
+    from bot.server import BotServer
+
+log = logging.getLogger("bot")
+
+
+def serve(settings: Settings) -> int:
+    """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with the probes on METRICS_PORT."""
+    from bot import kill_points
+    from bot.metrics import Metrics
+    from bot.metrics_hooks import TimedRenderPool
+
+    started = time.monotonic()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())  # from the first moment: a SIGTERM while starting drains too
+    kill_points.arm(settings.cekura_bot_kill_at)  # tests only; unset in production
+    life, metrics = Lifecycle(), Metrics()
+    # First, as it takes longest: the workers import matplotlib and draw while the rest starts.
+    renderer = TimedRenderPool(None, metrics)
+    life.require("render pool", warm_in_background(renderer.warm))
+    # Socket Mode needs no public port; the probes and /metrics go on METRICS_PORT (or PORT).
+    on = (
+        ("METRICS_PORT", settings.metrics_port)
+        if settings.socket_mode and settings.metrics_port
+        else ("PORT", settings.port)
+    )
+    server = _listen(*on, metrics, life)
+    try:
+        from bot.deps import slack_client
+
+        check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops here, no files made
+        deps = _build(settings, metrics, life, renderer)
+    except BaseException:
+        server.stop()
+        renderer.close()
+        raise
+    try:
+        running = _run(settings, deps, server, stop, started)
+    except BaseException:
+        server.stop()
+        deps.close()
+        raise
+    return _drain(settings, deps, server, running)
+
+
+def _build(settings: Settings, metrics: Metrics, life: Lifecycle, renderer: RenderPool) -> Deps:
+    from bot.deps import build_deps
+
+    deps = build_deps(settings, metrics=metrics, lifecycle=life, renderer=renderer)
+    engine = deps.db.kw["bind"]
+    life.require("database", database_check(engine), cache_s=DATABASE_CHECK_CACHE_S)
+    return deps
+
+
+def _run(settings: Settings, deps: Deps, server: BotServer, stop: threading.Event, started: float) -> dict[str, Any]:
+    """Wire and start everything, serve until `stop`; what must be drained."""
+    from bot.alerts.scheduler import AlertScheduler
+    from bot.app import create_app
+    from bot.digests.scheduler import DigestScheduler
+    from bot.periodic import Periodic
+    from bot.startup import slack_errors
+    from handlers.edit_flow import reconcile_sweep
+    from handlers.edits import expire_sweep
+
+    app = create_app(settings, deps)
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"):
+            socket_handler.connect()  # type: ignore[no-untyped-call]
+    else:
+        server.serve_slack(app)
+    periodic = Periodic()
+    periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
+    # At start (a crash may have cut an apply off) and then about every minute.
+    every = min(60.0, settings.edit_reconcile_after_seconds)
+    periodic.every(every, lambda: reconcile_sweep(deps), "edit-reconcile", now=True)
+    periodic.start()
+    digests = DigestScheduler(deps)
+    digests.start()
+    alerting = AlertScheduler(deps.alert_evaluator, deps.clock)  # the evaluator was built by create_app
+    alerting.start()
+    for name, scheduler in (("edit timers", periodic), ("digest scheduler", digests), ("alert scheduler", alerting)):
+        deps.lifecycle.require(name, _running_check(scheduler))
+    server.ready.set()
+    mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
+    log.info("cekura-bot started in %.2f s (%s); ready once the render pool is warm", time.monotonic() - started, mode)
+    stop.wait()
+    return {"socket": socket_handler, "periodic": periodic, "digests": digests, "alerting": alerting}
+
+
+def _running_check(scheduler: Any) -> Callable[[], str | None]:
+    return lambda: None if scheduler.running else "not running"
+
+
+def _drain(settings: Settings, deps: Deps, server: BotServer, running: dict[str, Any]) -> int:
+    """Stop taking work, let work in flight finish within the grace, release what did not; exit 0."""
+    grace = settings.shutdown_grace_seconds
+    deadline = time.monotonic() + grace
+    deps.lifecycle.draining.set()  # /readyz 503 and "restarting" answers from now on
+    log.info("SIGTERM: draining for up to %.0f s (SHUTDOWN_GRACE_SECONDS)", grace)
+    if running["socket"] is not None:
+        running["socket"].close()  # Slack sends the next events to the other connections
+    stops: dict[str, Callable[[], Any]] = {
+        "edit timers": running["periodic"].shutdown,
+        "digest deliveries": running["digests"].shutdown,
+        "alert evaluations": running["alerting"].shutdown,
+        "commands and applies": lambda: deps.wait_idle(timeout=grace),
+    }
+    threads = {name: threading.Thread(target=fn, name=f"drain-{name}", daemon=True) for name, fn in stops.items()}
+    for thread in threads.values():
+        thread.start()
+    for thread in threads.values():
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    unfinished = [name for name, thread in threads.items() if thread.is_alive()]
+    if unfinished or not deps.wait_idle(timeout=0):
+        released = deps.ledger.release(running["digests"].worker)
+        log.warning(
+            "drain: %s still running after %.0f s; %d digest claim(s) released for another replica; exiting",
+            ", ".join(unfinished) or "jobs",
+            grace,
+            released,
+        )
+        server.stop()
+        logging.shutdown()  # flush: os._exit skips it
+        sys.stdout.flush()
+        os._exit(0)  # the unfinished threads must not post after their claims were released
+    server.stop()
+    deps.close()
+    log.info("drained: every job finished; bye")
+    return 0
+
+
+def _listen(name: str, port: int, metrics: Metrics, life: Lifecycle) -> BotServer:
+    from bot.server import BotServer
+
+    try:
+        return BotServer(None, port=port, metrics=metrics, lifecycle=life).start()
+    except OSError as exc:  # EADDRINUSE, or a port below 1024 without the right
+        raise StartupError(
+            f"Cannot listen on {name} {port}: {exc.strerror or exc}. Set {name} to a free port."
+        ) from exc
