@@ -68,13 +68,19 @@ class Lifecycle:
 
 
 def database_check(engine: Engine) -> Check:
-    """A check that the database answers and is at the newest migration this code knows."""
+    """A check that the database answers and is migrated at least as far as this code needs.
+
+    A schema newer than this code (a revision it does not know) is fine: during a rolling upgrade
+    the new release migrates first, and migrations only add, so the old replicas stay in service.
+    """
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from bot.db import alembic_config
 
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    head = script.get_current_head()
+    older = {revision.revision for revision in script.walk_revisions()} - {head}
 
     def check() -> str | None:
         try:
@@ -83,7 +89,9 @@ def database_check(engine: Engine) -> Check:
         except Exception as exc:
             log.warning("readiness: database unreachable (%s)", exc.__class__.__name__)
             return f"unreachable ({exc.__class__.__name__})"
-        return None if current == head else f"schema at {current}, this release needs {head}"
+        if current is None or current in older:
+            return f"schema at {current or 'nothing'}, this release needs {head}"
+        return None
 
     return check
 

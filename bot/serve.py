@@ -74,6 +74,14 @@ def serve(settings: Settings) -> int:
     return _drain(settings, deps, server, running)
 
 
+def probe_port(settings: Settings) -> tuple[str, int]:
+    """The setting and port the HTTP server binds: PORT, or METRICS_PORT in Socket Mode when set."""
+    # Socket Mode needs no public port for Slack; the probes and /metrics still need one.
+    if settings.socket_mode and settings.metrics_port is not None:
+        return "METRICS_PORT", settings.metrics_port
+    return "PORT", settings.port
+
+
 def _build(settings: Settings, metrics: Metrics, life: Lifecycle, renderer: RenderPool) -> Deps:
     from bot.deps import build_deps
 
