@@ -11,15 +11,12 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import psutil
 
 from bench.baseline import naive_post_dashboard
@@ -29,8 +26,7 @@ from bot.dashboards import DashboardService
 from bot.query import DataQuery
 from bot.render_pool import RenderPool
 from bot.sandbox.cekura import CekuraSandbox
-from bot.sandbox.harness import CEKURA_KEY, SIGNING_SECRET, Harness
-from bot.sandbox.slack import SlackSandbox
+from bot.sandbox.harness import SIGNING_SECRET, Harness
 from bot.sandbox.slack_driver import SlackDriver
 from charts import render, warm_up
 from charts.spec import Chart
@@ -140,41 +136,6 @@ def bench_ack(dashboards: int) -> list[str]:
     ]
 
 
-def bench_cold_start() -> list[str]:
-    """Process start → first chart posted, with `cekura-bot serve` as a real subprocess."""
-    with CekuraSandbox(api_key=CEKURA_KEY, latency=LATENCY) as cekura, SlackSandbox(latency=LATENCY) as slack:
-        port = _free_port()
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "CEKURA_API_KEY": CEKURA_KEY,
-            "CEKURA_BASE_URL": cekura.url,
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-        }
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env)
-        try:
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-            ready = time.perf_counter() - started
-            with SlackDriver(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET, slack) as driver:
-                driver.command("widget 34")
-            slack.wait_for(lambda: any(m.files for m in slack.messages), timeout=60)
-            first = time.perf_counter() - started
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    return [f"Cold start: process start → /healthz ready {ready:.2f} s → first chart posted **{first:.2f} s**"]
-
-
 def _free_port() -> int:
     import socket
 
@@ -210,18 +171,31 @@ def main() -> None:
         "Memory": bench_rss(200 if args.quick else 1000),
         "Dashboard post, 50 ms latency on every Cekura and Slack call": bench_dashboard(runs),
         "Ack latency under load, 50 ms latency": bench_ack(20),
-        "Cold start, 50 ms latency": bench_cold_start(),
     }
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    body = [f"# Benchmark results\n\nMachine: {machine()}.  \nRun: `make bench` on {stamp}.\n"]
-    for title, lines in sections.items():
-        body.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
+    from bench.start import bench_start  # here: bench.start imports this module
+
+    sections["Cold start, 50 ms latency"] = bench_start(3 if args.quick else 5)
     from bench.digests import bench_digests  # here: bench.digests imports this module
 
-    body.append("\n".join(bench_digests(50 if args.quick else 200)) + "\n")
-    text = "\n".join(body)
+    digests = bench_digests(50 if args.quick else 200)  # a whole section, heading included
+    sections[digests[0].removeprefix("## ")] = digests[2:] if len(digests) > 2 and not digests[1] else digests[1:]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    header = f"# Benchmark results\n\nMachine: {machine()}.  \nRun: `make bench` on {stamp}.\n"
+    text = merge_sections(RESULTS.read_text() if RESULTS.exists() else "", header, sections)
     print(text)
     RESULTS.write_text(text)
+
+
+def merge_sections(old: str, header: str, sections: dict[str, list[str]]) -> str:
+    """RESULTS.md with these sections replaced (or added) and the others' figures kept as they were:
+    each bench (`bench.alerts`, `bench.load`, …) owns its sections."""
+    kept: dict[str, str] = {}
+    for chunk in old.split("\n## ")[1:]:
+        title, _, body = chunk.partition("\n")
+        kept[title.strip()] = body.strip("\n")
+    for title, lines in sections.items():
+        kept[title] = "\n".join(lines).strip("\n")
+    return header + "".join(f"\n## {title}\n\n{body}\n" for title, body in kept.items())
 
 
 if __name__ == "__main__":

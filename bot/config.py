@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         "sqlite:///data/cekura-bot.sqlite",
         description="SQLAlchemy URL of the database (SQLite file by default; `postgresql+psycopg://…`).",
     )
-    port: int = Field(3000, ge=1, le=65535, description="HTTP port for `/slack/events`, `/healthz`, `/readyz` and `/metrics`.")
+    port: int = Field(
+        3000, ge=1, le=65535, description="HTTP port for `/slack/events`, `/healthz`, `/readyz` and `/metrics`."
+    )
     timezone: str = Field("UTC", description="IANA time zone for chart axes and times in messages.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["text", "json"] = Field(

@@ -1,8 +1,8 @@
 """Chart rendering on every core: a warm pool of worker processes.
 
 matplotlib holds the GIL while it draws, so threads do not help; processes do. Workers come from a
-forkserver that has already imported matplotlib (fork after threads is unsafe, spawn is slow), and
-`warm()` draws one chart of each kind in every worker so the first real request is fast.
+forkserver that has already imported matplotlib and drawn one chart of each kind (`bot.render_prewarm`;
+fork after threads is unsafe, spawn is slow), so every worker starts warm; `warm()` starts them all.
 
 The forkserver and the workers die with the bot, even when it is SIGKILLed (no atexit runs then):
 on Linux each asks the kernel for SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG), and each
@@ -82,7 +82,8 @@ class RenderPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["bot.render_forkserver", "charts.draw", "matplotlib.backends.backend_agg"])
+        preload = ["bot.render_forkserver", "matplotlib.backends.backend_agg", "bot.render_prewarm"]
+        context.set_forkserver_preload(preload)
         # Start the forkserver now, from this thread, not from whichever thread submits first: the
         # kernel's parent-death signal (armed in the forkserver) fires when the *thread* that started
         # it exits, so a short-lived warm-up thread would take the forkserver and every worker with it.
@@ -90,11 +91,11 @@ class RenderPool:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init)
 
     def warm(self) -> None:
-        """Start every worker and draw one chart of each kind in it."""
+        """Start every worker (forked from the warm forkserver: nothing left to draw); inline, draw once."""
         if self._executor is None:
             _warm_up()
             return
-        futures = [self._executor.submit(_warm_up) for _ in range(self.workers)]
+        futures = [self._executor.submit(os.getpid) for _ in range(self.workers)]
         for future in futures:
             future.result(timeout=RENDER_TIMEOUT_S)
 

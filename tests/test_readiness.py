@@ -28,7 +28,7 @@ def served() -> Iterator[tuple[BotServer, httpx.Client]]:
         server.stop()
 
 
-def test_a_starting_bot_is_alive_but_not_ready_and_refuses_slack_for_now(served: tuple[BotServer, httpx.Client]) -> None:
+def test_a_starting_bot_is_alive_but_not_ready_and_defers_slack(served: tuple[BotServer, httpx.Client]) -> None:
     server, client = served
     assert client.get("/healthz").status_code == 200  # alive: a liveness probe must not restart it
     ready = client.get("/readyz")
