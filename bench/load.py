@@ -13,18 +13,26 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs
 
 from sqlalchemy import text
 
 from bench.digests import CONDITIONS, DASHBOARDS
-from bench.load_check import Command, answered_once, digests_posted, mix, prepare_channels, settled
+from bench.load_check import (
+    Command,
+    answered_once,
+    digests_posted,
+    fire,
+    mix,
+    prepare_channels,
+    settled,
+    warm_up,
+)
 from bench.load_proxy import RoundRobinProxy
 from bench.load_replicas import Replica, load_database
 from bench.run import LATENCY, machine, percentile
@@ -33,10 +41,8 @@ from bot.db import open_database, session_factory
 from bot.digests import parse_schedule
 from bot.digests.store import DigestStore
 from bot.sandbox.cekura import CekuraSandbox
-from bot.sandbox.harness import CEKURA_KEY, SIGNING_SECRET
+from bot.sandbox.harness import CEKURA_KEY
 from bot.sandbox.slack import SlackSandbox
-from bot.sandbox.slack_driver import SlackDriver
-from bot.server import EVENTS_PATH
 
 NAMES = ("A", "B")
 
@@ -110,6 +116,19 @@ class LoadRun:
                 f"**{_p50_p99(acks)}**",
             ),
             (
+                "… of which the replica's answer, timed at the proxy",
+                *(_p50_p99([c.backend_ms for c in per(i)]) for i in range(2)),
+                _p50_p99([c.backend_ms for c in self.commands]),
+            ),
+            (
+                "… of which inside the bot (its ack histogram: bucket bounds)",
+                *(
+                    f"≤ {self.metrics[n]['bot_p50'] * 1000:.0f} / ≤ {self.metrics[n]['bot_p99'] * 1000:.0f} ms"
+                    for n in NAMES
+                ),
+                "",
+            ),
+            (
                 "digests delivered (ledger `claimed_by`)",
                 *(str(len(by_replica[n])) for n in NAMES),
                 f"**{delivered_once}/{self.digests}** once",
@@ -120,8 +139,13 @@ class LoadRun:
                 f"**{pace(self.ledger)}**",
             ),
             (
-                "/metrics: digests sent, commands counted",
-                *(f"{self.metrics[n]['sent']:.0f}, {self.metrics[n]['commands']:.0f}" for n in NAMES),
+                "its ticks (log): slots it sent / found taken by the other",
+                *(f"{self.metrics[n]['sent']:.0f} / {self.metrics[n]['taken']:.0f}" for n in NAMES),
+                "",
+            ),
+            (
+                "its /metrics: digests sent, commands counted",
+                *(f"{self.metrics[n]['delivered']:.0f}, {self.metrics[n]['commands']:.0f}" for n in NAMES),
                 "",
             ),
             ("exit code on SIGTERM afterwards", *(str(code) for code in self.exit_codes), ""),
@@ -192,46 +216,22 @@ def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
-def fire(proxy: RoundRobinProxy, slack: SlackSandbox, commands: list[Command], at: datetime) -> None:
-    """Send every command at the instant `at`, each from its own thread and connection, recording its ack."""
-    go = threading.Event()
-
-    def send(command: Command) -> None:
-        with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack, timeout=60.0) as driver:
-            go.wait()
-            ack = driver.command(command.text, channel=command.channel)
-        command.status, command.ack_ms = ack.status, ack.elapsed_ms
-        command.ack_text = str(ack.json.get("text", "")) if isinstance(ack.json, dict) else ack.body
-
-    threads = [threading.Thread(target=send, args=(c,), name=f"cmd-{i}") for i, c in enumerate(commands)]
-    for thread in threads:
-        thread.start()
-    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
-    go.set()
-    for thread in threads:
-        thread.join()
-    for index, body in proxy.routed:
-        channel = parse_qs(body.decode()).get("channel_id", [""])[0]
-        for command in commands:
-            if command.channel == channel:
-                command.replica = index
-
-
 def run_load(commands: int, digests: int, *, latency: float = LATENCY, margin: float = 20.0,
-             timeout: float = 300.0) -> LoadRun:  # fmt: skip
-    """The whole load test; every process stopped and the database dropped, whatever happens."""
-    with (
-        tempfile.TemporaryDirectory(prefix="cekura-load-") as tmp,
-        SlackSandbox(latency=latency) as slack,
-        CekuraSandbox(api_key=CEKURA_KEY, latency=latency) as cekura,
-        load_database() as url,
-    ):
+             timeout: float = 300.0, logs: Path | None = None) -> LoadRun:  # fmt: skip
+    """The whole load test (replica logs in `logs`, if given); every process stopped and the database
+    dropped, whatever happens."""
+    with ExitStack() as stack:
+        folder = logs or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cekura-load-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        slack = stack.enter_context(SlackSandbox(latency=latency))
+        cekura = stack.enter_context(CekuraSandbox(api_key=CEKURA_KEY, latency=latency))
+        url = stack.enter_context(load_database())
         sent = mix(commands)
         prepare_channels(slack, sent)
         # The next whole minute at least `margin` seconds away: both replicas are up by then.
         slot = (datetime.now(UTC) + timedelta(seconds=margin + 60)).replace(second=0, microsecond=0)
         subscribe(url, slack, digests, slot)
-        replicas = [Replica(name, url, slack, cekura, Path(tmp)) for name in NAMES]
+        replicas = [Replica(name, url, slack, cekura, folder) for name in NAMES]
         try:
             for replica in replicas:
                 replica.start()
@@ -239,24 +239,30 @@ def run_load(commands: int, digests: int, *, latency: float = LATENCY, margin: f
                 replica.wait_ready(max(30.0, margin * 3))
             ready = datetime.now(UTC) < slot
             with RoundRobinProxy([r.url for r in replicas]) as proxy:
+                warm_up(proxy, slack, len(replicas))
                 fire(proxy, slack, sent, slot)
                 finished = settled(slack, sent, digests, replicas, timeout)
-            wall = (finished - slot).total_seconds()
             alive = [r.alive() for r in replicas]
-            metrics = {
-                name: {
-                    "sent": r.metric("cekura_bot_digest_deliveries_total", state="sent"),
-                    "commands": r.metric("cekura_bot_commands_total"),
-                }
-                for name, r in zip(NAMES, replicas, strict=True)
-            }
+            metrics = {name: _figures(r) for name, r in zip(NAMES, replicas, strict=True)}
             posted = digests_posted(slack, digests)
             for command in sent:
                 command.verdict = answered_once(slack, command)
             ledger = read_ledger(url, slot, replicas)
         finally:
             codes = [r.stop() for r in replicas]
+        for name, replica in zip(NAMES, replicas, strict=True):
+            metrics[name].update(replica.digest_outcomes())  # its log is complete once it stopped
+    wall = (finished - slot).total_seconds()
     return LoadRun(sent, digests, posted, ledger, slot, ready, alive, codes, metrics, wall, latency)
+
+
+def _figures(replica: Replica) -> dict[str, float]:
+    return {
+        "delivered": replica.metric("cekura_bot_digest_deliveries_total", state="sent"),
+        "commands": replica.metric("cekura_bot_commands_total"),
+        "bot_p50": replica.ack_quantile(0.5),
+        "bot_p99": replica.ack_quantile(0.99),
+    }
 
 
 def main() -> None:
@@ -265,8 +271,9 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=200)
     parser.add_argument("--digests", type=int, default=100)
     parser.add_argument("--latency", type=float, default=LATENCY, help="seconds added to every sandbox call")
+    parser.add_argument("--logs", type=Path, help="keep the replicas' logs in this folder")
     args = parser.parse_args()
-    result = run_load(args.commands, args.digests, latency=args.latency)
+    result = run_load(args.commands, args.digests, latency=args.latency, logs=args.logs)
     print("\n".join(result.section()))
     raise SystemExit(1 if result.problems() else 0)
 

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qs
 
+from bench.load_proxy import RoundRobinProxy
+from bot.sandbox.harness import SIGNING_SECRET
+from bot.sandbox.slack_driver import SlackDriver
 from bot.sandbox.slack_records import Message
+from bot.server import EVENTS_PATH
 
 if TYPE_CHECKING:
     from bench.load_replicas import Replica
@@ -59,6 +65,7 @@ class Command:
     ack_ms: float = 0.0
     ack_text: str = ""
     replica: int = -1  # the proxy's backend index that served it
+    backend_ms: float = 0.0  # the replica's answer as the proxy timed it
     verdict: str = "not counted"
 
 
@@ -75,6 +82,42 @@ def prepare_channels(slack: SlackSandbox, commands: list[Command]) -> None:
     """Each command's channel, with the bot and the user typing in it as members."""
     for command in commands:
         slack.add_channel(command.channel, command.channel.lower(), members=(slack.bot_user_id, "U_ALICE"))
+
+
+def warm_up(proxy: RoundRobinProxy, slack: SlackSandbox, replicas: int) -> None:
+    """One `help` per replica through the proxy (uncounted), so the load meets warm processes."""
+    slack.add_channel("C_WARMUP", "warm-up", members=(slack.bot_user_id, "U_ALICE"))
+    with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack) as driver:
+        for _ in range(replicas):
+            assert driver.command("help", channel="C_WARMUP").status == 200
+    with proxy.lock:
+        proxy.routed.clear()
+
+
+def fire(proxy: RoundRobinProxy, slack: SlackSandbox, commands: list[Command], at: datetime) -> None:
+    """Send every command at the instant `at`, each from its own thread and connection, recording its ack."""
+    go = threading.Event()
+
+    def send(command: Command) -> None:
+        with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack, timeout=60.0) as driver:
+            go.wait()
+            ack = driver.command(command.text, channel=command.channel)
+        command.status, command.ack_ms = ack.status, ack.elapsed_ms
+        command.ack_text = str(ack.json.get("text", "")) if isinstance(ack.json, dict) else ack.body
+
+    threads = [threading.Thread(target=send, args=(c,), name=f"cmd-{i}") for i, c in enumerate(commands)]
+    for thread in threads:
+        thread.start()
+    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
+    go.set()
+    for thread in threads:
+        thread.join()
+    by_channel = {c.channel: c for c in commands}
+    with proxy.lock:
+        for routed in proxy.routed:
+            command = by_channel.get(parse_qs(routed.body.decode()).get("channel_id", [""])[0])
+            if command is not None:
+                command.replica, command.backend_ms = routed.backend, routed.seconds * 1000
 
 
 def _text(message: Message) -> str:

@@ -3,7 +3,7 @@
     with RoundRobinProxy(["http://127.0.0.1:3001", "http://127.0.0.1:3002"]) as proxy:
         driver = SlackDriver(proxy.url + "/slack/events", secret, slack)
         ...
-        proxy.routed  # [(replica index, request body), …] in the order they were forwarded
+        proxy.routed  # [Routed(replica index, request body, seconds the replica took), …] in order
 
 Each request goes to the next replica in turn, as a layer-7 load balancer in front of the
 Deployment would send it. It records which replica served each request, so the client's timings
@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -25,6 +27,15 @@ import httpx
 HOP_BY_HOP = frozenset(
     ("connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host")
 )
+
+
+@dataclass
+class Routed:
+    """One forwarded request: which backend served it, what was sent, and how long the backend took."""
+
+    backend: int
+    body: bytes
+    seconds: float = 0.0
 
 
 class _Server(ThreadingHTTPServer):
@@ -41,9 +52,9 @@ class RoundRobinProxy:
         if not backends:
             raise ValueError("a proxy needs at least one backend")
         self.backends = backends
-        self.routed: list[tuple[int, bytes]] = []
+        self.routed: list[Routed] = []
         self._turn = itertools.cycle(range(len(backends)))
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         # One pooled client per backend: the proxy keeps connections to the replicas open, as a real one does.
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         self._clients = [httpx.Client(base_url=url, timeout=timeout, limits=limits) for url in backends]
@@ -57,8 +68,8 @@ class RoundRobinProxy:
 
     def per_backend(self) -> list[int]:
         """How many requests each backend was sent."""
-        with self._lock:
-            return [sum(1 for index, _ in self.routed if index == i) for i in range(len(self.backends))]
+        with self.lock:
+            return [sum(1 for r in self.routed if r.backend == i) for i in range(len(self.backends))]
 
     def start(self) -> RoundRobinProxy:
         """Serve in a background thread; returns self."""
@@ -81,10 +92,14 @@ class RoundRobinProxy:
         self.stop()
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
-        with self._lock:
-            index = next(self._turn)
-            self.routed.append((index, body))
-        return self._clients[index].request(method, path, headers=headers, content=body)
+        with self.lock:
+            routed = Routed(next(self._turn), body)
+            self.routed.append(routed)
+        started = time.perf_counter()
+        try:
+            return self._clients[routed.backend].request(method, path, headers=headers, content=body)
+        finally:
+            routed.seconds = time.perf_counter() - started
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

@@ -12,6 +12,7 @@ Each replica is its own process group, so a hung one is killed with every render
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +35,8 @@ PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
 APPROVER = "U_CAROL"
 APPROVALS = "C_APPROVALS"
+# The scheduler's line after each tick that found slots due (bot.digests.scheduler._tick).
+_TICK = re.compile(r"digests at \S+: \{'sent': (\d+), 'skipped': (\d+), 'failed': (\d+), 'taken': (\d+)\}")
 
 
 @contextmanager
@@ -137,6 +140,26 @@ class Replica:
             for sample in family.samples
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
         )
+
+    def ack_quantile(self, q: float) -> float:
+        """The upper bound (s) of the bucket of the bot's own ack histogram holding its q-quantile (0–1)."""
+        text = httpx.get(self.url + "/metrics", timeout=5.0).text
+        buckets = sorted(
+            (float(sample.labels["le"]), sample.value)
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "cekura_bot_ack_seconds_bucket"
+        )
+        total = buckets[-1][1] if buckets else 0.0
+        return next((bound for bound, count in buckets if count >= q * total), float("inf"))
+
+    def digest_outcomes(self) -> dict[str, int]:
+        """Sent, skipped, failed and taken (claimed by the other replica) over this replica's logged ticks."""
+        totals = dict.fromkeys(("sent", "skipped", "failed", "taken"), 0)
+        for found in _TICK.finditer(self.log.read_text(errors="replace") if self.log.exists() else ""):
+            for state, count in zip(totals, found.groups(), strict=True):
+                totals[state] += int(count)
+        return totals
 
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the replica's log."""
