@@ -6,7 +6,7 @@ response_url post, a message with charts) belongs to it, and a second answer sho
     commands = mix(200)                  # the mixed commands, in channels C_LOAD000…
     prepare_channels(slack, commands)
     ...                                  # send them; each Command records its ack
-    answered_once(slack, commands[0])    # "once", "unanswered", "answered 2 times", "wrong answer: …"
+    answered_once(slack, commands[0])    # "once", "gave up", "unanswered", "answered 2 times", "wrong answer: …"
 """
 
 from __future__ import annotations
@@ -124,13 +124,27 @@ def _text(message: Message) -> str:
     return (message.text or "") + json.dumps(message.blocks or [], ensure_ascii=False)
 
 
+def _seen(slack: SlackSandbox, channel: str) -> tuple[list[str], list[Message]]:
+    """The response_url posts (as text) and the messages in `channel` so far."""
+    with slack.lock:
+        replies = [str(r.text or "") + json.dumps(r.blocks or []) for r in slack.responses if r.channel == channel]
+        return replies, [m for m in slack.messages if m.channel == channel]
+
+
+def pending(slack: SlackSandbox, command: Command) -> bool:
+    """Is `command`'s answer still to come (nothing yet, or a post whose charts are still arriving)?"""
+    if command.how == "ack":
+        return False  # the ack itself is the answer
+    replies, messages = _seen(slack, command.channel)
+    if replies:
+        return False
+    return not messages or (command.how == "post" and sum(len(m.files) for m in messages) < command.files)
+
+
 def answered_once(slack: SlackSandbox, command: Command) -> str:
     """The verdict on `command`: "once" when it got exactly its expected answer, else what went wrong."""
+    replies, messages = _seen(slack, command.channel)
     with slack.lock:
-        replies = [
-            str(r.text or "") + json.dumps(r.blocks or []) for r in slack.responses if r.channel == command.channel
-        ]
-        messages = [m for m in slack.messages if m.channel == command.channel]
         approvals = [_text(m) for m in slack.messages if m.channel == APPROVALS and m.thread_ts is None]
     top = [m for m in messages if m.thread_ts is None]
     answers = len(replies) + len(top) + int(command.how == "ack")
@@ -140,6 +154,8 @@ def answered_once(slack: SlackSandbox, command: Command) -> str:
         return "unanswered"
     if answers > 1:
         return f"answered {answers} times"
+    if replies and replies[0].startswith(":hourglass:"):
+        return "gave up"  # answered once, but with the bot's deadline reply: it ran out of its 45 s
     if command.how == "ack" and command.expect not in command.ack_text:
         return f"wrong answer: {command.ack_text[:120]}"
     if command.how == "reply" and not (replies and command.expect in replies[0]):
@@ -179,10 +195,10 @@ def settled(
     Then wait for both replicas to fall idle and a second more, so a late second answer still counts.
     """
     deadline = time.monotonic() + timeout
-    pending = list(commands)
+    waiting = list(commands)
     while True:
-        pending = [c for c in pending if answered_once(slack, c) in ("unanswered",) or _charts_short(slack, c)]
-        if not pending and all(digests_posted(slack, digests).values()):
+        waiting = [c for c in waiting if pending(slack, c)]
+        if not waiting and all(digests_posted(slack, digests).values()):
             break
         if time.monotonic() > deadline:
             break  # the verdicts say what is missing
@@ -192,12 +208,3 @@ def settled(
         time.sleep(0.2)
     time.sleep(1.0)
     return done
-
-
-def _charts_short(slack: SlackSandbox, command: Command) -> bool:
-    """A post whose charts are still arriving."""
-    if command.how != "post":
-        return False
-    with slack.lock:
-        charts = sum(len(m.files) for m in slack.messages if m.channel == command.channel)
-    return charts < command.files
