@@ -48,7 +48,7 @@ NAMES = ("A", "B")
 
 
 @dataclass
-class Delivery:
+class LedgerRow:
     """One ledger row of the due slot."""
 
     subscription_id: int
@@ -65,7 +65,7 @@ class LoadRun:
     commands: list[Command]
     digests: int
     posted: dict[str, int]  # digest channel → top-level digest messages in it
-    ledger: list[Delivery]
+    ledger: list[LedgerRow]
     slot: datetime
     ready_before_slot: bool
     alive_at_end: list[bool]
@@ -97,7 +97,7 @@ class LoadRun:
         def per(name_index: int) -> list[Command]:
             return [c for c in self.commands if c.replica == name_index]
 
-        def pace(rows: list[Delivery]) -> str:
+        def pace(rows: list[LedgerRow]) -> str:
             ends = [d.finished_at for d in rows if d.finished_at is not None]
             if not ends:
                 return "—"
@@ -205,7 +205,7 @@ def subscribe(database_url: str, slack: SlackSandbox, count: int, slot: datetime
         engine.dispose()
 
 
-def read_ledger(database_url: str, slot: datetime, replicas: list[Replica]) -> list[Delivery]:
+def read_ledger(database_url: str, slot: datetime, replicas: list[Replica]) -> list[LedgerRow]:
     """The ledger rows of `slot`, each with the replica that claimed it (by the pid in `claimed_by`)."""
     names = {str(r.pid): name for r, name in zip(replicas, NAMES, strict=True)}
     engine = open_database(database_url)
@@ -216,7 +216,7 @@ def read_ledger(database_url: str, slot: datetime, replicas: list[Replica]) -> l
     finally:
         engine.dispose()
     return [
-        Delivery(r[0], r[1], names.get(r[2].split(":")[1], str(r[2])), r[3], _utc(r[4]))
+        LedgerRow(r[0], r[1], names.get(r[2].split(":")[1], str(r[2])), r[3], _utc(r[4]))
         for r in rows
         if _utc(r[5]) == slot
     ]
