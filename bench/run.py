@@ -1,6 +1,8 @@
 """Benchmarks for the main job, each against a baseline measured in the same run.
 
     python -m bench.run [--quick]     # prints a report and writes bench/RESULTS.md
+    python -m bench.alerts            # these two print their own sections, pasted into RESULTS.md by hand;
+    python -m bench.load              # bench.load: two real replicas on PostgreSQL (127.0.0.1:5432)
 
 Every Cekura and Slack call gets 50 ms of latency from the sandboxes, as over a real network.
 """
