@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.sandbox.harness import Harness
-from handlers.digests import hidden
+from handlers.digest_access import hidden
 from tests.conftest import Clock
 from tests.digest_helpers import Bots, at, posted, subscribe, tick
 
