@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.digests.build import Digest
 from bot.digests.store import Subscription
-from handlers import digest_messages as dm
+from handlers import digest_notices as dn
 from handlers.dashboard import chart_file
 
 if TYPE_CHECKING:
@@ -60,15 +60,15 @@ class SlackDigestNotifier:
         `on_uploaded(file_ids)` runs after the first message's charts are uploaded, before Slack
         shares them: the ledger records them there, so a successor can tell whether the post landed.
         """
-        shown = dm.digest_layout(
+        shown = dn.digest_layout(
             digest, sub, slot=slot, late=late, requester=requester, app_url=self.deps.settings.cekura_app_url
         )
         return self.deps.poster.post_charts(
             sub.channel,
-            text=dm.digest_text(digest, sub, late=late),
+            text=dn.digest_text(digest, sub, late=late),
             blocks=shown.blocks,
             files=[chart_file(w.view, w.png) for w in shown.widgets],  # widgets with no data are named, not drawn
-            more_text=lambda first, last: dm.digest_comment(digest, shown, first, last),
+            more_text=lambda first, last: dn.digest_comment(digest, shown, first, last),
             on_uploaded=on_uploaded,
             want_ts=True,  # the ledger keeps it: `digest log` links to the message
         )
@@ -92,7 +92,7 @@ class SlackDigestNotifier:
             opened = self.deps.slack.conversations_open(users=sub.owner)
             channel = str(opened["channel"]["id"])
             self.deps.slack.chat_postMessage(
-                channel=channel, text=dm.paused_text(sub), blocks=dm.paused_blocks(sub, reason, limit)
+                channel=channel, text=dn.paused_text(sub), blocks=dn.paused_blocks(sub, reason, limit)
             )
         except Exception as exc:  # best effort: the pause itself is what matters
             log.warning("could not tell %s that digest %s paused: %s", sub.owner, sub.id, _slack_error(exc))
@@ -101,7 +101,7 @@ class SlackDigestNotifier:
         """Every attempt at a slot failed for a reason outside the subscription: say so in its channel."""
         try:
             self.deps.poster.post_message(
-                sub.channel, text=dm.gave_up_text(sub), blocks=dm.gave_up_blocks(sub, slot, reason)
+                sub.channel, text=dn.gave_up_text(sub), blocks=dn.gave_up_blocks(sub, slot, reason)
             )
         except Exception as exc:  # best effort: Slack may be the outage
             log.warning("could not post the failure notice of digest %s: %s", sub.id, _slack_error(exc))

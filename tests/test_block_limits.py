@@ -27,6 +27,7 @@ from bot.sandbox.harness import Harness
 from bot.sandbox.slack import SlackSandbox
 from bot.slack_text import units
 from handlers import digest_messages as dm
+from handlers import digest_notices as dn
 from handlers import edit_messages as em
 from handlers import edit_modal, messages
 from handlers.ids import ChartActions
@@ -58,12 +59,12 @@ def every_message(n: dict[str, str], widgets: int) -> Iterator[tuple[str, list, 
     digest = Digest(rep, period, "UTC", n["filter"], changes={i: n["change"] for i in range(widgets)})
     for reason in (None, n["reason"]):
         sub = subscription(n, paused_reason=reason)
-        blocks = dm.digest_blocks(digest, sub, slot=AT, late=True, requester=None, app_url="https://a")
-        yield "digest", blocks, dm.digest_text(digest, sub, late=True)
+        blocks = dn.digest_blocks(digest, sub, slot=AT, late=True, requester=None, app_url="https://a")
+        yield "digest", blocks, dn.digest_text(digest, sub, late=True)
         yield "added", dm.added_blocks(sub, n["dashboard"], REQUESTER, [AT] * 3), dm.added_text(sub, n["dashboard"])
         yield "list", dm.list_blocks([sub] * 60, AT, n["other"]), None
-        yield "paused", dm.paused_blocks(sub, n["reason"], 3), dm.paused_text(sub)
-        yield "gave up", dm.gave_up_blocks(sub, AT, n["reason"]), dm.gave_up_text(sub)
+        yield "paused", dn.paused_blocks(sub, n["reason"], 3), dn.paused_text(sub)
+        yield "gave up", dn.gave_up_blocks(sub, AT, n["reason"]), dn.gave_up_text(sub)
     for state in State:
         req = request(n, state)
         yield f"request {state}", em.request_message(req), em.request_text(req)

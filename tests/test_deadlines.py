@@ -11,8 +11,9 @@ from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot import deadlines, slack_retry
-from bot.cekura import MAX_ITEMS, MAX_PAGES, CekuraClient
-from bot.cekura_body import MAX_DEPTH, BadData, parse_json, too_deep
+from bot.cekura import CekuraClient
+from bot.cekura.body import MAX_DEPTH, BadData, parse_json, too_deep
+from bot.cekura.pages import MAX_ITEMS, MAX_PAGES
 from bot.config import Settings
 from bot.errors import CekuraDataError, UpstreamError
 from bot.sandbox.slack import SlackSandbox

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.cekura import MAX_PAGES
+from bot.cekura.pages import MAX_PAGES
 from bot.sandbox.harness import Harness
 
 pytestmark = pytest.mark.e2e

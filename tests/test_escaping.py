@@ -32,6 +32,7 @@ from bot.slack_text import Mention, code, escape, md
 from bot.widget_charts import WidgetView
 from charts.spec import EmptyChart
 from handlers import digest_messages as dm
+from handlers import digest_notices as dn
 from handlers import edit_messages as em
 from handlers import edit_modal, messages
 from handlers.commands import ROUTER
@@ -121,16 +122,16 @@ def digest_outputs(n: dict[str, str], rep: Report) -> Iterator[tuple[str, Any]]:
     for reason in (None, n["reason"], dm.pause_reason(REQUESTER), f"paused by <@{n['user']}>"):
         sub = subscription(n, paused_reason=reason)
         for requester in (None, REQUESTER):
-            shown = dm.digest_layout(digest, sub, slot=AT, late=True, requester=requester, app_url="https://a")
-            yield "digest", {"text": dm.digest_text(digest, sub, late=True), "blocks": shown.blocks}
-        yield "digest comment", {"initial_comment": dm.digest_comment(digest, shown, 11, 12)}
+            shown = dn.digest_layout(digest, sub, slot=AT, late=True, requester=requester, app_url="https://a")
+            yield "digest", {"text": dn.digest_text(digest, sub, late=True), "blocks": shown.blocks}
+        yield "digest comment", {"initial_comment": dn.digest_comment(digest, shown, 11, 12)}
         added = dm.added_blocks(sub, n["dashboard"], REQUESTER, [AT])
         yield "digest added", {"text": dm.added_text(sub, n["dashboard"]), "blocks": added}
         yield "digest changed", dm.changed_blocks(sub, md("was changed by {who}", who=Mention(REQUESTER)), [AT])
         yield "digest list", dm.list_blocks([sub] * 20, AT, n["other"])
-        yield "digest paused", {"text": dm.paused_text(sub), "blocks": dm.paused_blocks(sub, n["reason"], 3)}
-        gave_up = dm.gave_up_blocks(sub, AT, n["reason"])
-        yield "digest gave up", {"text": dm.gave_up_text(sub), "blocks": gave_up}
+        yield "digest paused", {"text": dn.paused_text(sub), "blocks": dn.paused_blocks(sub, n["reason"], 3)}
+        gave_up = dn.gave_up_blocks(sub, AT, n["reason"])
+        yield "digest gave up", {"text": dn.gave_up_text(sub), "blocks": gave_up}
 
 
 def edit_outputs(n: dict[str, str]) -> Iterator[tuple[str, Any]]:
@@ -199,7 +200,7 @@ def test_the_boards_name_from_the_issue_reaches_no_text_raw() -> None:
     assert comment.startswith(f"{escaped} — charts 11–12")
     period = Period(AT - timedelta(days=1), AT)
     sub = subscription(n, paused_reason=None)
-    assert "&lt;!channel&gt;" in dm.digest_text(Digest(rep, period, "UTC", ""), sub, late=False)
+    assert "&lt;!channel&gt;" in dn.digest_text(Digest(rep, period, "UTC", ""), sub, late=False)
     assert "&lt;!channel&gt;" in dm.added_text(sub, n["dashboard"])
 
 

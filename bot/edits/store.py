@@ -1,4 +1,4 @@
-"""Edit requests in the database: creation, queries and the state machine.
+"""Edit requests in the database: creation and the state machine (the reads are in bot/edits/queries.py).
 
 Every transition is one compare-and-set `UPDATE … WHERE id = :id AND state = :expected` whose
 row count says whether this caller won, with its audit row written in the same transaction. Two
@@ -18,8 +18,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -27,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.edits import KINDS, EditEvent, EditRequest, HistoryEntry, Kind, Outcome, State, state_message
+from bot.edits import KINDS, EditRequest, Kind, Outcome, State, state_message
+from bot.edits.queries import EditQueries, normal_id, request_of, utc_now
 from bot.edits.tables import EditEventRow as EventRow
 from bot.edits.tables import EditRequestRow as Row
 from bot.errors import UserError
@@ -37,55 +37,24 @@ SYSTEM = "system"
 """The actor of transitions the bot makes on its own (expiry, apply results)."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_request_id() -> str:
     """A short, readable id such as `ER-7F3K2`."""
     return "ER-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(5))
 
 
-def _snapshot(row: Row) -> EditRequest:
-    values = {f.name: getattr(row, f.name) for f in fields(EditRequest)}
-    return EditRequest(**{**values, "state": State(row.state)})
-
-
-def _event(row: EventRow) -> EditEvent:
-    values = {f.name: getattr(row, f.name) for f in fields(EditEvent)}
-    return EditEvent(**{**values, "from_state": State(row.from_state) if row.from_state else None,
-                        "to_state": State(row.to_state)})  # fmt: skip
-
-
-class EditStore:
-    """Edit requests and their audit trail, safe to share between threads and processes."""
+class EditStore(EditQueries):
+    """Edit requests and their audit trail, safe to share between threads and processes: reads and writes."""
 
     def __init__(
         self,
         factory: sessionmaker[Session],
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         on_transition: Callable[[str | None, str], None] = lambda before, after: None,
     ) -> None:
-        self._factory = factory
-        self._clock = clock
+        super().__init__(factory, clock)
         self._on_transition = on_transition  # bot.metrics counts transitions; called after each commit
 
-    @property
-    def factory(self) -> sessionmaker[Session]:
-        """The session factory (the reconciler takes its cross-process lock on the same database)."""
-        return self._factory
-
-    def now(self) -> datetime:
-        """The store's clock: aware UTC."""
-        return self._now()
-
-    def _now(self, now: datetime | None = None) -> datetime:
-        moment = now or self._clock()
-        if moment.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        return moment.astimezone(UTC)
-
-    # ---- creating and reading -------------------------------------------------------------------
+    # ---- creating -------------------------------------------------------------------------------
 
     def create(
         self,
@@ -128,113 +97,29 @@ class EditStore:
                         )
                     )  # fmt: skip
                 self._on_transition(None, State.PENDING.value)
-                return _snapshot(row)
+                return request_of(row)
             except IntegrityError:
                 if self.get(row.id) is None:
                     raise  # not an id collision: a real error
         raise RuntimeError("could not find a free edit request id")
 
-    def get(self, request_id: str) -> EditRequest | None:
-        """The request with this id (case-insensitive), or None."""
+    def set_message(self, request_id: str, channel: str, ts: str) -> None:
+        """Remember where the approvals message of a request is, so it can be updated in place."""
+        statement = update(Row).where(Row.id == normal_id(request_id)).values(message_channel=channel, message_ts=ts)
         with session_scope(self._factory) as session:
-            row = session.get(Row, _normal_id(request_id))
-            return _snapshot(row) if row else None
-
-    def require(self, request_id: str) -> EditRequest:
-        """The request with this id, or a UserError naming the unknown id."""
-        request = self.get(request_id)
-        if request is None:
-            raise UserError(f"There is no edit request `{request_id}`. `/cekura requests` lists the open ones.")
-        return request
-
-    def pending(self, now: datetime | None = None) -> list[EditRequest]:
-        """Requests still waiting for a decision (not yet expired), oldest first."""
-        moment = self._now(now)
-        query = (
-            select(Row)
-            .where(Row.state == State.PENDING.value, Row.expires_at > moment)
-            .order_by(Row.created_at, Row.id)
-        )
-        with session_scope(self._factory) as session:
-            return [_snapshot(row) for row in session.scalars(query)]
-
-    def open_requests(self, kind: Kind, object_id: int) -> list[EditRequest]:
-        """Pending or approved requests on one object (to warn about overlapping proposals)."""
-        query = (
-            select(Row)
-            .where(Row.kind == kind, Row.object_id == object_id)
-            .where(Row.state.in_([State.PENDING.value, State.APPROVED.value]))
-            .order_by(Row.created_at, Row.id)
-        )
-        with session_scope(self._factory) as session:
-            return [_snapshot(row) for row in session.scalars(query)]
-
-    def unsettled(self, approved_before: datetime) -> list[EditRequest]:
-        """Requests approved before that moment and still `approved`: their apply was cut off."""
-        query = (
-            select(Row)
-            .where(Row.state == State.APPROVED.value, Row.decided_at < self._now(approved_before))
-            .order_by(Row.decided_at, Row.id)
-        )
-        with session_scope(self._factory) as session:
-            return [_snapshot(row) for row in session.scalars(query)]
-
-    def unshown(self, approved_before: datetime) -> list[EditRequest]:
-        """Requests settled after an approval before that moment whose message never showed the outcome."""
-        settled = [State.APPLIED.value, State.FAILED.value, State.CONFLICTED.value]
-        query = (
-            select(Row)
-            .where(Row.state.in_(settled), Row.decided_at < self._now(approved_before))
-            .where((Row.shown_version.is_(None)) | (Row.shown_version < Row.state_version))
-            .order_by(Row.decided_at, Row.id)
-        )
-        with session_scope(self._factory) as session:
-            return [_snapshot(row) for row in session.scalars(query)]
+            if _rowcount(session, statement) != 1:
+                raise UserError(f"There is no edit request `{request_id}`.")
 
     def mark_shown(self, request_id: str, state_version: int) -> bool:
         """The approval message shows (or is about to show) `state_version`; False if it already did."""
         statement = (
             update(Row)
-            .where(Row.id == _normal_id(request_id))
+            .where(Row.id == normal_id(request_id))
             .where((Row.shown_version.is_(None)) | (Row.shown_version < state_version))
             .values(shown_version=state_version)
         )
         with session_scope(self._factory) as session:
             return _rowcount(session, statement) == 1
-
-    def events(self, request_id: str) -> list[EditEvent]:
-        """The audit trail of one request, oldest first."""
-        query = select(EventRow).where(EventRow.request_id == _normal_id(request_id))
-        with session_scope(self._factory) as session:
-            return [_event(row) for row in session.scalars(query.order_by(EventRow.id))]
-
-    def history(self, kind: Kind, object_id: int) -> list[HistoryEntry]:
-        """Applied changes to an object, newest first; a dashboard's include its widgets' edits."""
-        on_object: ColumnElement[bool] = (Row.kind == kind) & (Row.object_id == object_id)
-        if kind == "dashboard":
-            on_object = on_object | ((Row.kind == "widget") & (Row.dashboard_id == object_id))
-        applied = (
-            select(Row, EventRow.at)
-            .join(EventRow, EventRow.request_id == Row.id)
-            .where(on_object, Row.state == State.APPLIED.value, EventRow.to_state == State.APPLIED.value)
-            .order_by(EventRow.at.desc(), EventRow.id.desc())
-        )
-        with session_scope(self._factory) as session:
-            rows = session.execute(applied).all()
-            trail = session.scalars(
-                select(EventRow).where(EventRow.request_id.in_([row.id for row, _ in rows])).order_by(EventRow.id)
-            ).all()
-        return [
-            HistoryEntry(_snapshot(row), at, tuple(_event(e) for e in trail if e.request_id == row.id))
-            for row, at in rows
-        ]
-
-    def set_message(self, request_id: str, channel: str, ts: str) -> None:
-        """Remember where the approvals message of a request is, so it can be updated in place."""
-        statement = update(Row).where(Row.id == _normal_id(request_id)).values(message_channel=channel, message_ts=ts)
-        with session_scope(self._factory) as session:
-            if _rowcount(session, statement) != 1:
-                raise UserError(f"There is no edit request `{request_id}`.")
 
     # ---- transitions ----------------------------------------------------------------------------
 
@@ -300,7 +185,7 @@ class EditStore:
         guards: Sequence[ColumnElement[bool]] = (),
     ) -> Outcome:
         """The compare-and-set at the heart of every transition, with its audit row."""
-        rid = _normal_id(request_id)
+        rid = normal_id(request_id)
         # Reasons and results are free text (a user's, or an error echoing one): PostgreSQL refuses NUL in text.
         values = {key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in values.items()}
         statement = (
@@ -321,7 +206,7 @@ class EditStore:
             row = session.get(Row, rid, populate_existing=True)
             if row is None:
                 raise UserError(f"There is no edit request `{request_id}`.")
-            request = _snapshot(row)
+            request = request_of(row)
         if won:
             self._on_transition(expected.value, target.value)
             return Outcome(True, request, f"{rid} is now {target.value}.")
@@ -330,10 +215,6 @@ class EditStore:
             self._move(rid, State.PENDING, State.EXPIRED, SYSTEM, now, {}, guards=[Row.expires_at <= now])
             request = self.require(rid)
         return Outcome(False, request, state_message(request))
-
-
-def _normal_id(request_id: str) -> str:
-    return request_id.strip().upper()
 
 
 def _rowcount(session: Session, statement: Any) -> int:

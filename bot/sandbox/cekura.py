@@ -25,21 +25,11 @@ from typing import Any
 from bot.sandbox.cekura_data import Record
 from bot.sandbox.cekura_dataviews import ChartData
 from bot.sandbox.cekura_eval import DataEngine
-from bot.sandbox.cekura_filters import time_window
-from bot.sandbox.cekura_http import (
-    NOT_FOUND,
-    BadRequest,
-    Fault,
-    detail,
-    int_param,
-    json_body,
-    lookup,
-    paginate,
-)
+from bot.sandbox.cekura_http import BadRequest, Fault, detail, paginate
+from bot.sandbox.cekura_routes import CekuraRoutes
 from bot.sandbox.cekura_state import SandboxState, stamp
 from bot.sandbox.server import LoopbackServer, Request, Response
 
-View = Callable[[Request, list[int]], Response]
 API_KEY_HEADER = "x-cekura-api-key"
 
 
@@ -60,27 +50,12 @@ class CekuraSandbox:
         self.seed = seed
         self._clock = clock or (lambda: datetime.now(UTC))
         self._faults: list[Fault] = []
-        self._data: dict[int, Any] = {}  # widget id → chart `data` served instead of the computed one
-        self._windowed: set[int] = set()  # widgets whose served rows are cut to the request's time range
         self._fault_lock = threading.Lock()
         created = self.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=90)
         self._state = SandboxState(stamp(created), self.now)
         self._charts = ChartData(self._state, DataEngine(seed))
         self._server = LoopbackServer(self._route, latency=latency)
-        self._routes: dict[tuple[str, ...], dict[str, View]] = {
-            ("dashboards",): {"GET": self._list_dashboards},
-            ("dashboards", "{id}"): {"GET": self._get_dashboard, "PATCH": self._patch_dashboard},
-            ("dashboards", "{id}", "bulk_widgets"): {"POST": self._bulk_widgets},
-            ("widgets",): {"GET": self._list_widgets, "POST": self._create_widget},
-            ("widgets", "bulk_data"): {"POST": self._bulk_data},
-            ("widgets", "preview_data"): {"POST": self._preview_data},
-            ("widgets", "{id}"): {
-                "GET": self._get_widget,
-                "PATCH": self._patch_widget,
-                "DELETE": self._delete,
-            },
-            ("widgets", "{id}", "data"): {"GET": self._widget_data},
-        }
+        self._routes = CekuraRoutes(self._state, self._charts, page=self._page, now=self.now)
 
     # -- lifecycle and test controls ------------------------------------------------------------
 
@@ -149,24 +124,7 @@ class CekuraSandbox:
         `windowed`: only the rows whose `timestamp` / `time_interval` lies in the request's time range
         are served, as Cekura would (two windows of one widget then get different rows).
         """
-        self._windowed.discard(widget_id)
-        if data is None:
-            self._data.pop(widget_id, None)
-        else:
-            self._data[widget_id] = data
-            if windowed:
-                self._windowed.add(widget_id)
-
-    def _served(self, result: dict[str, Any], now: datetime, job: Any = None) -> dict[str, Any]:
-        ident = int(result.get("widget_id") or 0)
-        override = self._data.get(ident)
-        if override is None:
-            return result
-        rows = override(now) if callable(override) else override
-        if ident in self._windowed and job is not None:
-            start, end = time_window(job[1], now)
-            rows = [r for r in rows if _in_window(r.get("timestamp") or r.get("time_interval"), start, end)]
-        return {**result, "data": rows}
+        self._charts.set_data(widget_id, data, windowed=windowed)
 
     def slow(
         self, path_contains: str, *, hang: float = 0.0, drip: float = 0.0, times: int = 1, method: str | None = None
@@ -200,8 +158,7 @@ class CekuraSandbox:
     def reset(self) -> None:
         """Back to the seeded dashboards, with faults and recorded requests cleared."""
         self._state.reset()
-        self._data.clear()
-        self._windowed.clear()
+        self._charts.clear_data()
         with self._fault_lock:
             self._faults.clear()
         self._server.requests.clear()
@@ -216,7 +173,7 @@ class CekuraSandbox:
         return fault.slowed(response) if fault is not None else response
 
     def _answer(self, request: Request) -> Response:
-        view, ids = self._resolve(request)
+        view, ids = self._routes.resolve(request)
         if isinstance(view, Response):
             return view
         key = request.header(API_KEY_HEADER)
@@ -239,93 +196,5 @@ class CekuraSandbox:
                     return fault
         return None
 
-    def _resolve(self, request: Request) -> tuple[View | Response, list[int]]:
-        parts = [part for part in request.path.split("/") if part]
-        if len(parts) < 2 or parts[0] != "dashboards":
-            return detail(404, NOT_FOUND), []
-        ids = [int(part) for part in parts[1:] if _is_id(part)]
-        shape = tuple("{id}" if _is_id(part) else part for part in parts[1:])
-        methods = self._routes.get(shape)
-        if methods is None:
-            return detail(404, NOT_FOUND), []
-        view = methods.get(request.method)
-        if view is None:
-            return detail(405, f'Method "{request.method}" not allowed.'), []
-        return view, ids
-
     def _page(self, items: list[Any], request: Request, transform: Callable[[Any], Any]) -> Response:
         return Response.json(paginate(items, request, self.url, self.page_size, transform))
-
-    # -- dashboards and widgets -----------------------------------------------------------------
-
-    def _list_dashboards(self, request: Request, ids: list[int]) -> Response:
-        project = int_param(request, "project_id")
-        with self._state.lock:
-            found = [
-                self._state.dashboard_json(dashboard, nested=False)
-                for _, dashboard in sorted(self.dashboards.items())
-                if project is None or dashboard["project"] == project
-            ]
-        return self._page(found, request, lambda item: item)
-
-    def _get_dashboard(self, request: Request, ids: list[int]) -> Response:
-        with self._state.lock:
-            return Response.json(self._state.dashboard_json(lookup(self.dashboards, ids[0])))
-
-    def _patch_dashboard(self, request: Request, ids: list[int]) -> Response:
-        return Response.json(self._state.patch_dashboard(ids[0], json_body(request)))
-
-    def _bulk_widgets(self, request: Request, ids: list[int]) -> Response:
-        lookup(self.dashboards, ids[0])
-        return Response.json(self._state.bulk(ids[0], json_body(request)))
-
-    def _list_widgets(self, request: Request, ids: list[int]) -> Response:
-        dashboard = int_param(request, "dashboard_id")
-        with self._state.lock:
-            found = [
-                widget
-                for _, widget in sorted(self.widgets.items())
-                if dashboard is None or widget["dashboard"] == dashboard
-            ]
-            return self._page(found, request, self._state.widget_json)
-
-    def _create_widget(self, request: Request, ids: list[int]) -> Response:
-        return Response.json(self._state.create_widget(json_body(request)), 201)
-
-    def _get_widget(self, request: Request, ids: list[int]) -> Response:
-        return Response.json(self._state.widget_json(lookup(self.widgets, ids[0])))
-
-    def _patch_widget(self, request: Request, ids: list[int]) -> Response:
-        return Response.json(self._state.patch_widget(ids[0], json_body(request)))
-
-    def _delete(self, request: Request, ids: list[int]) -> Response:
-        self._state.delete_widget(ids[0])
-        return Response(204)
-
-    # -- chart data -----------------------------------------------------------------------------
-
-    def _bulk_data(self, request: Request, ids: list[int]) -> Response:
-        now = self.now()
-        jobs = self._charts.bulk_jobs(json_body(request), now)
-        return self._page(jobs, request, lambda job: self._served(self._charts.compute(job, now), now, job))
-
-    def _widget_data(self, request: Request, ids: list[int]) -> Response:
-        now = self.now()
-        job = self._charts.widget_job(ids[0], (request.query.get("filters") or [""])[0], now)
-        return Response.json(self._served(self._charts.compute(job, now), now, job))
-
-    def _preview_data(self, request: Request, ids: list[int]) -> Response:
-        now = self.now()
-        return Response.json(self._charts.compute(self._charts.preview_job(json_body(request), now), now))
-
-
-def _is_id(part: str) -> bool:
-    return part.isascii() and part.isdigit()
-
-
-def _in_window(moment: Any, start: datetime | None, end: datetime | None) -> bool:
-    """Whether an ISO time lies in [start, end) (an open end is no bound)."""
-    if not isinstance(moment, str):
-        return False
-    at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return (start is None or at >= start) and (end is None or at < end)

@@ -3,7 +3,8 @@
 They share the rules that make the real endpoints awkward: the effective filter must carry a
 `gt`/`gte` bound on `timestamp` no more than 30 days back, and an override `filters` REPLACES both
 the dashboard's and the widget's filters (the adversarial reading of cekura-api.md §6.4), while a
-preview is still ANDed with its dashboard's filters.
+preview is still ANDed with its dashboard's filters. A test may have a widget serve rows of its own
+instead of the computed ones (`set_data`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from bot.sandbox.cekura_data import Record
 from bot.sandbox.cekura_eval import DataEngine
+from bot.sandbox.cekura_filters import time_window
 from bot.sandbox.cekura_http import BadRequest, and_filters, lookup
 from bot.sandbox.cekura_state import SandboxState
 from bot.sandbox.cekura_validate import filter_problems, timestamp_problem, widget_errors
@@ -30,10 +32,40 @@ class ChartData:
     def __init__(self, state: SandboxState, engine: DataEngine) -> None:
         self._state = state
         self._engine = engine
+        self._data: dict[int, Any] = {}  # widget id → chart `data` served instead of the computed one
+        self._windowed: set[int] = set()  # widgets whose served rows are cut to the request's time range
 
     def compute(self, job: Job, now: datetime) -> dict[str, Any]:
         """The WidgetDataResponse of one validated job."""
         return self._engine.widget_data(job[0], job[1], now)
+
+    def set_data(self, widget_id: int, data: Any, *, windowed: bool = False) -> None:
+        """Serve `data` (rows, or a callable(now) returning rows) as the widget's chart data; None undoes it."""
+        self._windowed.discard(widget_id)
+        if data is None:
+            self._data.pop(widget_id, None)
+        else:
+            self._data[widget_id] = data
+            if windowed:
+                self._windowed.add(widget_id)
+
+    def clear_data(self) -> None:
+        """Every widget back to its computed data."""
+        self._data.clear()
+        self._windowed.clear()
+
+    def served(self, job: Job, now: datetime) -> dict[str, Any]:
+        """The WidgetDataResponse of one validated job, with the rows a test set in place of the computed ones."""
+        result = self.compute(job, now)
+        ident = int(result.get("widget_id") or 0)
+        override = self._data.get(ident)
+        if override is None:
+            return result
+        rows = override(now) if callable(override) else override
+        if ident in self._windowed:
+            start, end = time_window(job[1], now)
+            rows = [r for r in rows if _in_window(r.get("timestamp") or r.get("time_interval"), start, end)]
+        return {**result, "data": rows}
 
     def bulk_jobs(self, body: Record, now: datetime) -> list[Job]:
         """The validated jobs of a `bulk_data` body, in the order of `widget_ids`."""
@@ -108,3 +140,11 @@ def check_time(effective: Record | None, now: datetime) -> None:
     problem = timestamp_problem(effective, now)
     if problem is not None:
         raise BadRequest({"detail": problem})
+
+
+def _in_window(moment: Any, start: datetime | None, end: datetime | None) -> bool:
+    """Whether an ISO time lies in [start, end) (an open end is no bound)."""
+    if not isinstance(moment, str):
+        return False
+    at = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (start is None or at >= start) and (end is None or at < end)

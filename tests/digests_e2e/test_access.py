@@ -8,8 +8,8 @@ import pytest
 
 from bot.digests import Subscription
 from bot.sandbox.harness import Harness
+from handlers.digest_access import hidden
 from handlers.digest_messages import DigestActions
-from handlers.digests import hidden
 from tests.access_helpers import (
     ADMIN,
     MEMBER,

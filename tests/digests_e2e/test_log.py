@@ -10,7 +10,7 @@ from sqlalchemy import update
 from bot.digests.history import recent_deliveries
 from bot.digests.tables import DigestDelivery
 from bot.sandbox.harness import Harness
-from handlers.digests import hidden
+from handlers.digest_access import hidden
 from tests.conftest import Clock
 from tests.digest_helpers import Bots, at, posted, subscribe, tick
 

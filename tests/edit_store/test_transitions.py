@@ -1,88 +1,19 @@
-"""The edit-request state machine on real databases: SQLite (a file) and PostgreSQL (a fresh schema)."""
+"""The edit-request state machine on real databases: SQLite (a file) and PostgreSQL (a fresh schema).
+
+Several processes on one store (races, restarts, migrations): tests/edit_store/test_processes.py.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
 
-from bot.db import alembic_config, make_engine, migrate, session_factory
-from bot.edits import EditRequest, Outcome, State
+from bot.edits import Outcome, State
 from bot.edits.store import EditStore
 from bot.errors import UserError
-from tests.conftest import fresh_pg_schema
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-TTL = timedelta(hours=24)
-WIDGET = {"id": 34, "dashboard": 12, "name": "Duration", "chart_type": "line", "field": "duration",
-          "filters": None, "updated_at": "2026-11-20T10:00:00Z"}  # fmt: skip
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A uniquely named, empty schema for this test, dropped afterwards."""
-    with fresh_pg_schema("edits") as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/edits.sqlite"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-def engines(db_url: str) -> Iterator[Callable[[], Engine]]:
-    """Makes migrated engines on the test database (one per simulated bot process)."""
-    made: list[Engine] = []
-
-    def make() -> Engine:
-        engine = make_engine(db_url)
-        migrate(engine)
-        made.append(engine)
-        return engine
-
-    yield make
-    for engine in made:
-        engine.dispose()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store(engines: Callable[[], Engine], clock: Clock) -> EditStore:
-    return EditStore(session_factory(engines()), clock)
-
-
-def propose(store: EditStore, requester: str = "U1", **changes: object) -> EditRequest:
-    return store.create("widget", 34, 12, requester, "C1", WIDGET, changes or {"chart_type": "bar"}, TTL)
-
-
-def states(store: EditStore, request_id: str) -> list[tuple[str | None, str, str]]:
-    return [(e.from_state, e.to_state, e.actor) for e in store.events(request_id)]
+from tests.edit_store.conftest import T0, TTL, WIDGET, Clock, propose, states
 
 
 def test_create_stores_a_pending_request_with_its_first_audit_row(store: EditStore) -> None:
@@ -220,80 +151,6 @@ def test_expiry_on_click_and_by_sweep(store: EditStore, clock: Clock) -> None:
     assert states(store, late.id)[-1] == ("pending", "expired", "system")
 
 
-def test_twenty_simultaneous_approvals_exactly_one_wins(store: EditStore) -> None:
-    made = propose(store)
-    assert _race(made.id, [store] * 20) == 1
-
-
-@pytest.mark.postgres
-def test_twenty_approvals_from_two_processes_exactly_one_wins(pg_url: str, clock: Clock) -> None:
-    engines = [make_engine(pg_url) for _ in range(2)]
-    try:
-        for engine in engines:
-            migrate(engine)
-        stores = [EditStore(session_factory(engine), clock) for engine in engines]
-        made = propose(stores[0])
-        assert _race(made.id, [stores[i % 2] for i in range(20)]) == 1
-    finally:
-        for engine in engines:
-            engine.dispose()
-
-
-def _race(request_id: str, stores: list[EditStore]) -> int:
-    """Everyone clicks Approve at once; checks the losers' messages; returns the number of winners."""
-    barrier = threading.Barrier(len(stores))
-    outcomes: dict[str, Outcome] = {}
-
-    def click(index: int, store: EditStore) -> None:
-        barrier.wait()
-        outcomes[f"U{index + 10}"] = store.approve(request_id, f"U{index + 10}")
-
-    threads = [threading.Thread(target=click, args=(i, s)) for i, s in enumerate(stores)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    winners = [user for user, outcome in outcomes.items() if outcome.ok]
-    assert len(outcomes) == len(stores) and len(winners) == 1
-    losers = [o.message for u, o in outcomes.items() if u != winners[0]]
-    assert losers == [f"{request_id} was already approved by <@{winners[0]}>; it is being applied."] * 19
-    approvals = [e for e in stores[0].events(request_id) if e.to_state is State.APPROVED]
-    assert [e.actor for e in approvals] == winners
-    return len(winners)
-
-
-def test_a_restarted_bot_sees_pending_requests_and_can_act(engines: Callable[[], Engine], clock: Clock) -> None:
-    first = engines()
-    made = propose(EditStore(session_factory(first), clock))
-    first.dispose()
-    store = EditStore(session_factory(engines()), clock)
-    assert store.pending() == [made]
-    assert store.approve(made.id, "U2").ok
-
-
-def test_audit_rows_cannot_be_updated_or_deleted(store: EditStore, engines: Callable[[], Engine]) -> None:
-    made = propose(store)
-    engine = engines()
-    for statement in ("UPDATE edit_events SET actor = 'U9'", "DELETE FROM edit_events"):
-        with pytest.raises(DBAPIError, match="edit_events is append-only"), engine.begin() as conn:
-            conn.execute(text(statement))
-    with pytest.raises(DBAPIError), engine.begin() as conn:  # the trail also pins its request
-        conn.execute(text("DELETE FROM edit_requests"))
-    assert states(store, made.id) == [(None, "pending", "U1")]
-
-
-def test_migrations_are_safe_to_run_at_every_start(engines: Callable[[], Engine]) -> None:
-    engine = engines()
-    migrate(engine)
-    migrate(engine)
-    with engine.connect() as conn:
-        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-        assert conn.execute(text("SELECT count(*) FROM edit_requests")).scalar() == 0
-    scripts = ScriptDirectory.from_config(alembic_config(engine))
-    assert versions == [scripts.get_current_head()]
-    assert "0001_edits" in {script.revision for script in scripts.walk_revisions()}
-
-
 def test_history_lists_applied_changes_newest_first(store: EditStore, clock: Clock) -> None:
     first = propose(store, name="One")
     store.approve(first.id, "U2")
@@ -324,16 +181,3 @@ def test_message_location_and_open_requests(store: EditStore) -> None:
     assert store.open_requests("widget", 34) == [stored]
     with pytest.raises(UserError):
         store.set_message("ER-NOPE1", "C9", "1")
-
-
-@pytest.mark.postgres
-def test_two_processes_migrating_at_once_on_an_empty_database(pg_url: str) -> None:
-    engines = [make_engine(pg_url), make_engine(pg_url)]  # as two bot processes starting together
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(migrate, engines))
-        with engines[0].connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM edit_requests")).scalar() == 0
-    finally:
-        for engine in engines:
-            engine.dispose()
