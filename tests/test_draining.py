@@ -11,7 +11,7 @@ from bot.sandbox.harness import Harness
 from handlers.draining import restarting_text, restarting_view_errors
 from handlers.ids import EditBlocks
 from tests.conftest import Clock
-from tests.test_e2e_edits import form_state
+from tests.edits_e2e.test_forms import form_state
 
 pytestmark = pytest.mark.e2e
 APPROVER, PROPOSER = "U_BOB", "U_ALICE"
