@@ -48,6 +48,7 @@ class Deadline:
 
 
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("deadline", default=None)
+_waited: contextvars.ContextVar[float] = contextvars.ContextVar("waited", default=0.0)
 
 
 def current() -> Deadline | None:
@@ -70,6 +71,23 @@ def use(deadline: Deadline | None) -> Iterator[Deadline | None]:
         yield effective
     finally:
         _current.reset(token)
+
+
+@contextmanager
+def job(deadline: Deadline) -> Iterator[None]:
+    """Run a job taken off a queue under `deadline`, remembering how long it waited for its turn:
+    when the deadline then runs out, the user is told the bot was busy, not that Cekura was slow."""
+    token = _waited.set(deadline.budget - deadline.remaining())
+    try:
+        with use(deadline):
+            yield
+    finally:
+        _waited.reset(token)
+
+
+def waited() -> float:
+    """Seconds the running job waited in a queue before it started (0 outside a job)."""
+    return _waited.get()
 
 
 def within(seconds: float) -> AbstractContextManager[Deadline | None]:

@@ -26,7 +26,7 @@ from bot.cekura import CekuraClient
 from bot.config import Settings
 from bot.dashboards import DashboardService
 from bot.db import open_database, session_factory
-from bot.deadlines import Deadline, use
+from bot.deadlines import Deadline, job
 from bot.digests import DeliveryLedger, DigestStore
 from bot.edits.service import EditService
 from bot.edits.store import EditStore
@@ -126,7 +126,7 @@ class Deps:
 
 
 def _run_under(deadline: Deadline, fn: Callable[..., Any], *args: Any) -> Any:
-    with use(deadline):
+    with job(deadline):
         return fn(*args)
 
 

@@ -85,6 +85,18 @@ class UpstreamError(BotError):
         self.reason = reason
 
 
+class BusyError(UpstreamError):
+    """The request ran out of time mostly waiting for a free worker: the bot was busy, not Cekura."""
+
+    def __init__(self, waited: float, budget: float) -> None:
+        super().__init__("cekura-bot", "busy")
+        self.args = (
+            f"cekura-bot is very busy right now: your request waited {int(waited)} s of its {budget:g} s for a "
+            f"free worker, so too little time was left to ask Cekura. Please try again in a minute. "
+            f"Reference: `{self.reference}`",
+        )
+
+
 class CekuraDataError(UpstreamError):
     """Cekura answered, but with data the bot will not read; `what` says what was wrong with it."""
 

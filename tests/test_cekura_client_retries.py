@@ -6,13 +6,15 @@ from __future__ import annotations
 import email.utils
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from bot.errors import UpstreamError
+from bot.deadlines import Deadline, job
+from bot.errors import BusyError, UpstreamError
 from tests.test_cekura_client import WIDGET, make, recording
 
 
@@ -119,3 +121,23 @@ def test_bulk_widgets_with_creates_retries_only_failures_cekura_never_saw():
     handler, seen = recording([httpx.ReadTimeout("lost answer"), httpx.Response(200, json={"updated": []})])
     assert make(handler)[0].bulk_widgets(12, update=[{"id": 5, "name": "x"}]).updated == []
     assert len(seen) == 2
+
+
+def test_a_job_that_spent_its_deadline_queued_says_the_bot_was_busy_not_cekura(caplog):
+    client, _ = make(recording([httpx.ReadTimeout("slow")])[0])
+    # Submitted 44.5 s ago at the ack, it only now got a worker: half a second is left for Cekura.
+    with job(Deadline(time.monotonic() + 0.5, 45.0)), pytest.raises(BusyError) as caught:
+        client.get_widget(5)
+    words = str(caught.value)
+    assert words.startswith("cekura-bot is very busy right now: your request waited 44 s of its 45 s")
+    assert "Cekura is not answering" not in words and caught.value.reference in words
+    assert isinstance(caught.value, UpstreamError)  # answered like any other outage, with its reference
+    assert caught.value.reference in caplog.text and "queued for a worker" in caplog.text
+
+
+def test_a_job_that_started_at_once_and_timed_out_blames_cekura():
+    client, _ = make(recording([httpx.ReadTimeout("slow")])[0])
+    with job(Deadline(time.monotonic() + 0.5, 0.6)), pytest.raises(UpstreamError) as caught:
+        client.get_widget(5)
+    assert not isinstance(caught.value, BusyError)
+    assert "Cekura is not answering right now (no answer within 0.6 s)" in str(caught.value)

@@ -29,8 +29,8 @@ from bot.cekura.retry import (
     _StopBefore,
     _Wait,
 )
-from bot.deadlines import Deadline, current, earliest, use
-from bot.errors import CekuraAuthError, CekuraDataError, CekuraRejected, NotFound, UpstreamError
+from bot.deadlines import Deadline, current, earliest, use, waited
+from bot.errors import BusyError, CekuraAuthError, CekuraDataError, CekuraRejected, NotFound, UpstreamError
 
 log = logging.getLogger("bot.cekura")
 
@@ -91,6 +91,8 @@ class Calls:
         try:
             response = retrying(self._send, method, url, params, body, call)
         except (_RetryableStatus, httpx.TransportError) as exc:
+            if _out_of_time(call, exc) and waited() > call.budget / 3:
+                raise self.busy(method, url, call) from exc
             reason = f"no answer within {call.budget:g} s" if _out_of_time(call, exc) else _reason(exc)
             raise self.give_up(method, url, reason) from exc
         except BadData as exc:
@@ -150,6 +152,15 @@ class Calls:
         error = UpstreamError("Cekura", reason)
         more = f" ({details})" if details else ""
         log.error("Cekura %s %s failed: %s%s [reference %s]", method, path(url), reason, more, error.reference)
+        return error
+
+    def busy(self, method: str, url: str, call: Deadline) -> BusyError:
+        """The error for a call cut off because its job spent most of the deadline queued."""
+        error = BusyError(waited(), call.budget)
+        log.error(
+            "Cekura %s %s: out of time after %.1f s queued for a worker (of %g s) [reference %s]",
+            method, path(url), waited(), call.budget, error.reference,
+        )  # fmt: skip
         return error
 
     def bad_data(self, method: str, url: str, what: str, details: str = "") -> CekuraDataError:
