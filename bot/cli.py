@@ -1,4 +1,9 @@
-"""`cekura-bot serve | check | render | demo | playground | gallery`: the command-line entry points."""
+"""`cekura-bot serve | check | render | demo | playground | gallery`: the command-line entry points.
+
+The imports are inside the functions on purpose: every render worker imports the main module again
+(multiprocessing does so for `python -m bot.cli` and for the `cekura-bot` script alike), and a
+module this light costs each of them nothing instead of pydantic and SQLAlchemy.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Settings, load_settings
-from bot.errors import new_reference
-from bot.startup import EXIT_STATUS, StartupError, check_slack, writable_folder
-
 if TYPE_CHECKING:
-    pass
+    from bot.config import Settings
 
 log = logging.getLogger("bot")
 
@@ -24,7 +25,7 @@ def check(settings: Settings) -> int:
     from bot.db import schema_status
     from bot.deps import slack_client
     from bot.errors import BotError, UpstreamError
-    from bot.startup import cekura_problem, quiet
+    from bot.startup import EXIT_STATUS, StartupError, cekura_problem, check_slack, quiet
 
     failed = False
 
@@ -60,7 +61,7 @@ def render(settings: Settings, dashboard_id: int, out: Path, since: str | None, 
     from bot.deps import build_deps
     from bot.errors import BotError, UpstreamError
     from bot.query import parse_query
-    from bot.startup import cekura_problem
+    from bot.startup import StartupError, cekura_problem, writable_folder
 
     writable_folder(out, "--out")
     deps = build_deps(settings)
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     gallery_p.add_argument("--out", type=Path, default=Path("gallery-out"), help="folder to write the PNGs to")
     args = parser.parse_args(argv)
+    from bot.errors import new_reference
+    from bot.startup import EXIT_STATUS, StartupError
+
     try:
         return _run(args)
     except StartupError as exc:
@@ -168,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.config import load_settings
+    from bot.startup import writable_folder
+
     if args.command == "gallery":
         from bot.gallery import write_gallery
 
