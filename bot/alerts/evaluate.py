@@ -144,7 +144,7 @@ class Evaluator(NoticeDelivery):
         changes: dict[str, Any] = {"failures": 0, "own_failures": 0, "unknown": False, "last_value": reading.value}
         notices: list[tuple[str, dict[str, Any]]] = []
         if alert.unknown:
-            notices.append(("recovered", {}))
+            notices.append(("recovered", {"at": now.isoformat()}))
         track, event = step(alert.track, reading.breached, reading.value, now, alert.rule)
         changes |= {"status": track.status.value, "breach_since": track.breach_since, "good_since": track.good_since}
         changes["peak"] = track.peak
