@@ -25,11 +25,13 @@ from bot.alerts.state import Status, step
 from bot.alerts.store import Alert, AlertStore, slot_of
 from bot.cekura import CekuraClient
 from bot.cekura_models import FilterJSON, Widget, WidgetData
-from bot.errors import BotError, NotFound, SlackDeliveryError
+from bot.errors import NotFound, SlackDeliveryError
 
 log = logging.getLogger(__name__)
 __all__ = ["AlertNotifier", "Evaluator", "TickResult", "WidgetCatalog"]
-OWN_FAULTS = (NotFound, SlackDeliveryError)  # follow the alert wherever it runs: they count towards pausing
+# Faults that follow the alert wherever it runs (widget gone, channel refused, rule no longer fits): they count
+# towards pausing it.
+OWN_FAULTS = (NotFound, SlackDeliveryError, measure.Misfit)
 
 
 class Evaluator(NoticeDelivery):
@@ -138,7 +140,7 @@ class Evaluator(NoticeDelivery):
             measure.check_fits(alert.rule, widget, datas[0])  # the widget may have changed shape
             reading = measure.read(alert.rule, widget, datas, now)
         except Exception as exc:
-            self._failed(alert, slot, NotFound("widget", widget.id) if isinstance(exc, BotError) else exc, result)
+            self._failed(alert, slot, exc, result)  # a Misfit says what no longer fits, and how to write it
             return
         result.readings[alert.id] = reading
         changes: dict[str, Any] = {"failures": 0, "own_failures": 0, "unknown": False, "last_value": reading.value}
