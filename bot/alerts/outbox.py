@@ -37,9 +37,10 @@ class AlertLedger:
         self.stale_after = stale_after  # a notification claimed longer ago belongs to a dead worker
 
     def claim_slot(self, alert_id: int, slot: datetime, worker: str) -> bool:
-        """True when this worker won the evaluation of (alert, slot)."""
-        row = ClaimRow(alert_id=alert_id, key=f"eval:{slot.isoformat()}", kind="eval", state="claimed")
-        row.claimed_by, row.claimed_at, row.attempts, row.created_at = worker, self._clock(), 1, self._clock()
+        """True when this worker won the evaluation of (alert, slot), or took over a dead worker's claim of it."""
+        key, now = f"eval:{slot.isoformat()}", self._clock()
+        row = ClaimRow(alert_id=alert_id, key=key, kind="eval", state="claimed")
+        row.claimed_by, row.claimed_at, row.attempts, row.created_at = worker, now, 1, now
         session = self._factory()
         try:
             session.add(row)
@@ -47,9 +48,23 @@ class AlertLedger:
             return True
         except IntegrityError:  # the unique key: another worker has it (or the alert is gone)
             session.rollback()
-            return False
         finally:
             session.close()
+        # A worker killed mid-evaluation leaves its claim `claimed`: once stale, one successor (the CAS)
+        # evaluates the slot instead of skipping it. The state write's version CAS keeps a slow but live
+        # first worker from committing the same slot twice.
+        takeover = (
+            update(ClaimRow)
+            .where(
+                ClaimRow.alert_id == alert_id,
+                ClaimRow.key == key,
+                ClaimRow.state == "claimed",
+                ClaimRow.claimed_at < now - self.stale_after,
+            )
+            .values(claimed_by=worker, claimed_at=now, attempts=ClaimRow.attempts + 1)
+        )
+        with session_scope(self._factory) as session:
+            return bool(session.execute(takeover).rowcount)  # type: ignore[attr-defined]
 
     def commit(
         self,
