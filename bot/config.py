@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         description="Consecutive failed evaluations (Cekura down or refusing) after which an alert "
         "is UNKNOWN and the channel is told once.",
     )
+    alert_claim_stale_seconds: float = Field(
+        120,
+        gt=0,
+        description="An alert notification claimed longer ago than this belongs to a worker presumed dead and "
+        "is taken over (after asking Slack whether its post landed). Keep well above one post's time.",
+    )
     digest_lease_seconds: float = Field(
         60,
         gt=0,

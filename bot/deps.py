@@ -190,7 +190,7 @@ def build_deps(
         ),
         editing=EditService(cekura, edits, settings, group_members),
         access=access,
-        alerts=AlertStore(db, clock),
+        alerts=AlertStore(db, clock, stale_after=timedelta(seconds=settings.alert_claim_stale_seconds)),
         alert_rules=AccessRules(access),
         clock=clock,
         metrics=metrics,

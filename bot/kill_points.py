@@ -5,8 +5,8 @@
     kill_point("edit.patched")                     # SIGKILLs this process here when armed with that name
 
 Unarmed (production), `kill_point` is one comparison. The points sit right after each write to
-Cekura, Slack or the database in the edit-apply and digest-delivery paths; POINTS lists them so a
-test can name every one and a typo fails loudly instead of never firing.
+Cekura, Slack or the database in the edit-apply, digest-delivery and alert-notice paths; POINTS
+lists them so a test can name every one and a typo fails loudly instead of never firing.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ POINTS = (
     "digest.uploaded",  # chart bytes uploaded and file ids recorded; not yet shared in the channel
     "digest.posted",  # Slack shared the digest in the channel; the ledger still says claimed
     "digest.sent",  # the ledger says sent; the subscription's success not yet recorded
+    "alert.claimed",  # alert notifications claimed in the outbox; nothing posted
+    "alert.updated",  # a resolve: the incident message updated in place (chat.update); its reply not posted
+    "alert.uploaded",  # a notice's chart uploaded and its file id recorded; not yet shared in the channel
+    "alert.posted",  # Slack accepted the notice's message; neither the incident nor the outbox knows its ts
+    "alert.sent",  # the outbox row is done; nothing left but the next notice
 )
 _armed: str | None = None
 

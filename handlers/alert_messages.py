@@ -17,21 +17,17 @@ from enum import StrEnum
 from bot.alerts.measure import Reading, threshold_value
 from bot.alerts.rule import Rule, duration_text
 from bot.alerts.state import recovery_words
-from bot.alerts.store import Alert, Incident
+from bot.alerts.store import Alert
 from bot.errors import UserError
 from bot.slack_text import (
-    ChannelRef,
     GroupMention,
     Mention,
     Mrkdwn,
     clip,
-    clip_mrkdwn,
     code,
     escape,
-    fit,
     join,
     md,
-    text_units,
 )
 from charts.numbers import human_number
 from charts.spec import Unit
@@ -106,7 +102,8 @@ def pause_reason(user_id: str) -> str:
     return f"paused by <@{user_id}>"
 
 
-def _reason(stored: str | None) -> Mrkdwn:
+def paused_reason_words(stored: str | None) -> Mrkdwn:
+    """Why an alert is paused, as shown: a user's pause as a mention, any other reason escaped."""
     # The one stored form the bot writes itself (pause_reason) renders as a mention; any other
     # reason (the words of an error after failures) is data and is escaped whole.
     by_user = _PAUSED_BY.fullmatch(stored or "")
@@ -222,86 +219,3 @@ def changed_text(view: AlertView, reading: Reading, user: str) -> Mrkdwn:
             now=reading_words(view, reading),
         )
     )
-
-
-def status_words(alert: Alert, now: datetime) -> Mrkdwn:
-    """`firing`, `paused (…)`, `unknown`, `snoozed until …`."""
-    if alert.paused:
-        return md("paused ({reason})", reason=_reason(alert.paused_reason))
-    words = [escape(alert.track.status.value)]
-    if alert.unknown:
-        words.append(md("unknown (Cekura not answering)"))
-    if alert.snoozed(now):
-        words.append(md("snoozed until {at}", at=when(alert.snoozed_until)))
-    return join(words, ", ")
-
-
-def _listed(lines: list[Mrkdwn], head: list[bk.SlackBlock], what: str) -> list[bk.SlackBlock]:
-    """`head`, then as many `lines` as fit one message, and a note on those left out."""
-    room = bk.MESSAGE_BUDGET - text_units(head) - 300
-    count = fit(lines, max(room, 0))
-    out = head + bk.sections(lines[:count])[: bk.MESSAGE_BLOCKS - 1 - len(head)]
-    if count < len(lines):
-        out.append(
-            bk.context(md("…and {n} more {what}, not listed (Slack's message size).", n=len(lines) - count, what=what))
-        )
-    return out
-
-
-def list_blocks(alerts: list[Alert], now: datetime, where: str) -> list[bk.SlackBlock]:
-    """`alert list`: one line per alert."""
-    if not alerts:
-        example = code("/cekura alert add widget 32 when latest < 90 %")
-        return [bk.section(md("No alerts {where}. Add one: {example}.", where=where, example=example))]
-    head = [bk.section(md("*{n} alert(s) {where}*", n=len(alerts), where=clip(where, TITLE_LIMIT)))]
-    lines = [
-        clip_mrkdwn(
-            md(
-                "• *{id}* {channel} {rule} — {status}",
-                id=a.id,
-                channel=ChannelRef(a.channel),
-                rule=code(clip(a.rule.text, LINE_LIMIT)),
-                status=status_words(a, now),
-            ),
-            LINE_LIMIT,
-        )
-        for a in alerts
-    ]
-    return _listed(lines, head, "alerts")
-
-
-def test_blocks(view: AlertView, reading: Reading, now: datetime) -> list[bk.SlackBlock]:
-    """`alert test`: the evaluation now, nothing stored, nobody notified."""
-    said = md(
-        "*Alert {id}* ({state}): {rule}\n{now}",
-        id=view.alert.id,
-        state=status_words(view.alert, now),
-        rule=rule_words(view),
-        now=reading_words(view, reading),
-    )
-    return [bk.section(said), bk.context(md("A test: nothing was stored and nobody was notified."))]
-
-
-def history_blocks(view: AlertView, incidents: list[Incident]) -> list[bk.SlackBlock]:
-    """`alert history`: incidents with start, end, peak and who acknowledged."""
-    if not incidents:
-        return [bk.section(md("Alert {id} has not fired yet.", id=view.alert.id))]
-    head = [bk.section(md("*Incidents of alert {id}* (newest first)", id=view.alert.id))]
-    lines = []
-    for item in incidents:
-        end = when(item.resolved_at) if item.resolved_at else "still firing"
-        ack = (
-            md("acknowledged by {who}", who=Mention(item.acknowledged_by))
-            if item.acknowledged_by
-            else md("not acknowledged")
-        )
-        lines.append(
-            md(
-                "• {start} → {end} · peak {peak} · {ack}",
-                start=when(item.started_at),
-                end=end,
-                peak=view.shown(item.peak),
-                ack=ack,
-            )
-        )
-    return _listed(lines, head, "incidents")

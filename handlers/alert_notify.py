@@ -1,31 +1,51 @@
 """Posting alert notifications to Slack: the `AlertNotifier` that bot/alerts/ is given at wiring time.
 
-One incident, one channel message: FIRING posts it (chart included), RESOLVED updates it in place
+One incident, one channel message: FIRING posts it (chart attached), RESOLVED updates it in place
 and replies once in its thread; reminders, re-fires while snoozed, UNKNOWN and recovery go in the
 thread; a self-paused alert DMs its owner. A chart that cannot be drawn never holds a message back.
+
+Exactly once under SIGKILL: every notice that can carry a chart (fire, resolve, remind, re-fire,
+recovered) is posted as a file share, and its file id is recorded in the outbox before Slack shares
+it (`on_uploaded`). A successor taking over a dead worker's claim asks files.info whether that file
+was shared in the channel and, if so, adopts that message instead of posting again. Text-only
+notices (UNKNOWN, the owner's DM, and any notice whose chart failed) have no such marker: finding
+them would take conversations.history (channels:history, groups:history, im:history), which the
+app does not request, so a kill in the instant between Slack's answer and the outbox write posts
+them again — once more, never lost (see README "Alerts").
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from bot import filters
 from bot.alerts import measure
-from bot.alerts.evaluate import WidgetCatalog
+from bot.alerts.catalog import WidgetCatalog
 from bot.alerts.store import Alert, Incident, Notice
 from bot.cekura_models import WidgetData
+from bot.errors import UpstreamError
+from bot.kill_points import kill_point
+from bot.slack_post import ChartFile
+from bot.slack_text import Mrkdwn
 from bot.widget_charts import to_view
 from charts.spec import BarChart, LineChart
 from handlers import alert_messages as am
 from handlers import alert_notices as an
+from handlers import blocks as bk
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+Uploaded = Callable[[list[str]], None]
 
 
 class SlackAlertNotifier:
@@ -44,56 +64,99 @@ class SlackAlertNotifier:
         shown = unit if unit is not None else measure.unit_of(alert.rule, widget, WidgetData())
         return am.AlertView(alert, widget.title, shown, widget.dashboard)  # type: ignore[arg-type]
 
-    def deliver(self, notice: Notice, alert: Alert, incident: Incident | None) -> str | None:
-        """Post one notification; returns the ts of the message posted (or updated)."""
+    def deliver(self, notice: Notice, alert: Alert, incident: Incident | None, on_uploaded: Uploaded) -> str | None:
+        """Post one notification; returns the ts of the message posted (or found posted by a dead worker)."""
         payload = notice.payload
         view = self.view(alert, payload.get("unit"))
+        if notice.attempts > 1:
+            found = self._landed(notice, alert, incident)
+            if found is not None:
+                return found
         if notice.kind == "paused":
-            return self.deps.poster.post_message(alert.owner, text=an.paused_dm(view, payload), blocks=[])
+            ts = self.deps.poster.post_message(alert.owner, text=an.paused_dm(view, payload), blocks=[])
+            kill_point("alert.posted")
+            return ts
         if notice.kind == "fire":
             assert incident is not None
-            return self._fire(view, incident, payload)
+            return self._fire(view, incident, payload, on_uploaded)
         if notice.kind == "resolve":
             assert incident is not None
-            return self._resolve(view, incident, payload)
+            return self._resolve(view, incident, payload, on_uploaded)
         parent = self._parent(incident)
         text = an.thread_text(view, notice.kind, payload)
-        return self.deps.poster.post_message(alert.channel, text=text, blocks=[], thread_ts=parent)
+        drawable = notice.kind != "unknown" and "at" in payload  # UNKNOWN: Cekura is down, there is no chart
+        png = self._draw(view, _at(payload))[0] if drawable else None
+        ts = self._post(view, text, [], png, on_uploaded, thread_ts=parent)
+        kill_point("alert.posted")
+        return ts
+
+    def _landed(self, notice: Notice, alert: Alert, incident: Incident | None) -> str | None:
+        """The ts of the message an earlier attempt posted, if Slack shows its chart shared; else None."""
+        if not notice.file_ids:
+            if notice.kind in ("unknown", "paused"):
+                log.warning(
+                    "alert %s: %s notice %s is retried without a way to tell whether it landed (text only)",
+                    alert.id,
+                    notice.kind,
+                    notice.id,
+                )
+            return None
+        share = shared_in(self.deps.slack, alert.channel, notice.file_ids[-1])
+        if share is None:
+            return None  # uploaded but never shared: nothing reached the channel
+        ts, thread_ts = share
+        log.info(
+            "alert %s: %s notice %s was posted before a crash (%s): not posting it again",
+            alert.id,
+            notice.kind,
+            notice.id,
+            ts,
+        )
+        if notice.kind == "fire" and incident is not None:
+            if thread_ts is not None:
+                self.deps.alerts.set_incident(incident.id, thread_ts=thread_ts)  # a re-fire while snoozed
+            else:
+                self.deps.alerts.set_incident(incident.id, message_ts=ts)
+        return ts
 
     def _parent(self, incident: Incident | None) -> str | None:
         return None if incident is None else incident.message_ts or incident.thread_ts
 
-    def _fire(self, view: am.AlertView, incident: Incident, payload: dict[str, Any]) -> str:
+    def _fire(self, view: am.AlertView, incident: Incident, payload: dict[str, Any], on_uploaded: Uploaded) -> str:
         alert, store = view.alert, self.deps.alerts
         if incident.message_ts or incident.thread_ts:
             return incident.message_ts or incident.thread_ts or ""  # posted before a crash: never twice
         previous = next((i for i in store.incidents(alert.id, 2) if i.id != incident.id), None)
         parent = self._parent(previous)
+        png, stamp = self._draw(view, _at(payload), incident.started_at)
         if payload.get("snoozed") and parent:
-            ts = self.deps.poster.post_message(
-                alert.channel, text=an.thread_text(view, "refire", payload), blocks=[], thread_ts=parent
-            )
+            text = an.thread_text(view, "refire", payload)
+            ts = self._post(view, text, [], png, on_uploaded, thread_ts=parent)
+            kill_point("alert.posted")
             store.set_incident(incident.id, thread_ts=parent)
             return ts
-        file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]), incident.started_at)
-        blocks = an.firing_blocks(view, incident, payload, file_id=file_id, stamp=stamp, app_url=self._app_url())
-        ts = self.deps.poster.post_message(alert.channel, text=an.firing_text(view, payload), blocks=blocks)
+        blocks = an.firing_blocks(view, incident, payload, file_id=None, stamp=stamp, app_url=self._app_url())
+        ts = self._post(view, an.firing_text(view, payload), blocks, png, on_uploaded)
+        kill_point("alert.posted")
         store.set_incident(incident.id, message_ts=ts)  # at once: a takeover after a crash finds it
         return ts
 
-    def _resolve(self, view: am.AlertView, incident: Incident, payload: dict[str, Any]) -> str | None:
+    def _resolve(self, view: am.AlertView, incident: Incident, payload: dict[str, Any], on_uploaded: Uploaded) -> str:
         alert = view.alert
+        png, stamp = self._draw(view, _at(payload))
         if incident.message_ts:
-            file_id, stamp = self._chart(view, datetime.fromisoformat(payload["at"]))
-            blocks = an.resolved_blocks(view, incident, file_id=file_id, stamp=stamp)
+            # In place, keeping the firing chart attached; chat.update is idempotent, so a retry may redo it.
+            blocks = an.resolved_blocks(view, incident, file_id=None, stamp=stamp)
             text = an.resolved_text(view)
             self.deps.slack.chat_update(channel=alert.channel, ts=incident.message_ts, text=text, blocks=blocks)
-        parent = self._parent(incident)
+            kill_point("alert.updated")
         reply = an.resolved_reply(view, incident, payload)
-        return self.deps.poster.post_message(alert.channel, text=reply, blocks=[], thread_ts=parent)
+        ts = self._post(view, reply, [], png, on_uploaded, thread_ts=self._parent(incident))
+        kill_point("alert.posted")
+        return ts
 
     def refresh(self, alert: Alert, incident: Incident, image: dict[str, Any] | None) -> None:
-        """Redraw the incident message after an acknowledgement, keeping its chart (`image`, from the click)."""
+        """Redraw the incident message after an acknowledgement (its attached chart stays; `image`: an inline one)."""
         if not incident.message_ts or incident.resolved_at is not None:
             return
         payload = {"value": incident.value}
@@ -106,8 +169,47 @@ class SlackAlertNotifier:
     def _app_url(self) -> str | None:
         return self.deps.settings.cekura_app_url
 
-    def _chart(self, view: am.AlertView, now: datetime, breach: datetime | None = None) -> tuple[str | None, str]:
-        """Upload the widget's chart with the threshold (and the `breach` shaded); (None, "") on failure."""
+    def _post(
+        self,
+        view: am.AlertView,
+        text: Mrkdwn,
+        blocks: list[bk.SlackBlock],
+        png: bytes | None,
+        on_uploaded: Uploaded,
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post `text`/`blocks` with the chart attached (a file share, findable after a crash), or as text."""
+        channel = view.alert.channel
+        if png is None:
+            return self.deps.poster.post_message(channel, text=text, blocks=blocks, thread_ts=thread_ts)
+        chart = ChartFile(
+            f"alert-{view.alert.id}.png", view.widget_title, png, alt=f"{view.widget_title}, the threshold drawn"
+        )
+        uploaded: list[str] = []
+
+        def record(file_ids: list[str]) -> None:
+            uploaded[:] = file_ids  # a second upload (after joining the channel) replaces the first
+            on_uploaded(file_ids)
+
+        self.deps.poster.post_charts(
+            channel, text=text, blocks=blocks, files=[chart], thread_ts=thread_ts, on_uploaded=record
+        )
+        return self._share_ts(channel, uploaded[0])
+
+    def _share_ts(self, channel: str, file_id: str) -> str:
+        """The ts of the message that shared `file_id`; Slack shares asynchronously, so poll a little."""
+        poster = self.deps.poster
+        deadline, delay = time.monotonic() + poster.share_wait_s, 0.1
+        while (share := shared_in(self.deps.slack, channel, file_id)) is None:
+            if time.monotonic() > deadline:
+                raise UpstreamError("Slack", "the alert message did not appear in time")
+            poster.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        return share[0]
+
+    def _draw(self, view: am.AlertView, now: datetime, breach: datetime | None = None) -> tuple[bytes | None, str]:
+        """The chart with the threshold (and the `breach` shaded) and its filter stamp; (None, "") on failure."""
         rule = view.rule
         try:
             widget, dashboard_filters = self.catalog.get(rule.widget_id)
@@ -123,10 +225,27 @@ class SlackAlertNotifier:
             png = self.deps.renderer.render_all([chart])[0]
             if not isinstance(png, bytes):
                 raise RuntimeError("the chart could not be drawn")
-            uploaded = self.deps.slack.files_upload_v2(
-                content=png, filename=f"alert-{view.alert.id}.png", title=view.widget_title
-            )
-            return str(uploaded["file"]["id"]), stamp
+            return png, stamp
         except Exception:
             log.warning("alert %s: no chart for this message", view.alert.id, exc_info=True)
             return None, ""
+
+
+def _at(payload: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(payload["at"])
+
+
+def shared_in(client: WebClient, channel: str, file_id: str) -> tuple[str, str | None] | None:
+    """(ts, thread_ts) of the message that shared `file_id` in `channel`; None when it was never shared there."""
+    try:
+        info = client.files_info(file=file_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "file_not_found":
+            return None  # uploaded but never completed: nothing reached the channel
+        raise
+    shares = info["file"].get("shares") or {}
+    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
+    if not entries:
+        return None
+    thread_ts = entries[0].get("thread_ts")
+    return str(entries[0]["ts"]), None if thread_ts is None else str(thread_ts)

@@ -21,6 +21,7 @@ from bot.alerts.rule import USAGE
 from bot.digests.ledger import worker_id
 from bot.errors import UserError
 from bot.slack_text import Mention, Mrkdwn, code, escape, md
+from handlers import alert_lists as al
 from handlers import alert_messages as am
 from handlers import blocks as bk
 from handlers import messages
@@ -119,7 +120,7 @@ def list_command(deps: Deps, inv: Invocation) -> Reply:
     found = deps.alerts.find(None if scope == "all" else inv.channel_id)
     visible = [a for a in found if deps.alert_rules.may_use(inv.user_id, a.channel)]
     where = "you can see" if scope == "all" else "in this channel"
-    return Reply(f"{len(visible)} alert(s) {where}", blocks=am.list_blocks(visible, deps.clock(), where))
+    return Reply(f"{len(visible)} alert(s) {where}", blocks=al.list_blocks(visible, deps.clock(), where))
 
 
 def pause_command(deps: Deps, inv: Invocation) -> Reply:
@@ -154,7 +155,7 @@ def test_command(deps: Deps, inv: Invocation) -> Reply:
         reading, _, _ = _evaluator(deps).evaluate_now(alert, deps.clock())
         view = _notifier(deps).view(alert, reading.unit)
         inv.respond(
-            blocks=am.test_blocks(view, reading, deps.clock()),
+            blocks=al.test_blocks(view, reading, deps.clock()),
             text=f"Alert {alert.id} test",
             response_type="ephemeral",
             replace_original=False,
@@ -167,7 +168,7 @@ def history_command(deps: Deps, inv: Invocation) -> Reply:
     """`alert history <id>`: incidents with start, end, peak, who acknowledged."""
     alert, _ = _alert(deps, inv, "history")
     view = _notifier(deps).view(alert)
-    return Reply(f"Incidents of alert {alert.id}", blocks=am.history_blocks(view, deps.alerts.incidents(alert.id)))
+    return Reply(f"Incidents of alert {alert.id}", blocks=al.history_blocks(view, deps.alerts.incidents(alert.id)))
 
 
 def alert_help(deps: Deps, inv: Invocation) -> Reply:

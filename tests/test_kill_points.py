@@ -54,7 +54,9 @@ def _bot(world: tuple[SlackSandbox, CekuraSandbox, str], tmp_path: Path) -> BotP
 
 
 def test_every_kill_point_has_a_test() -> None:
-    tested = {p for p in EDIT_POINTS} | {p for p in DIGEST_POINTS}
+    from tests.alerts.test_kill_points import ALERT_POINTS  # the alert notice path: tests/alerts/
+
+    tested = {p for p in EDIT_POINTS} | {p for p in DIGEST_POINTS} | ALERT_POINTS
     assert tested == set(POINTS)
 
 

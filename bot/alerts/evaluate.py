@@ -12,85 +12,29 @@ wiring time) turns each owed notification into Slack messages, through the outbo
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 from bot import filters
 from bot.alerts import measure
+from bot.alerts.catalog import WidgetCatalog, error_words
+from bot.alerts.deliver import AlertNotifier, NoticeDelivery, TickResult
 from bot.alerts.measure import Reading
 from bot.alerts.state import Status, step
-from bot.alerts.store import Alert, AlertStore, Incident, Notice, slot_of
+from bot.alerts.store import Alert, AlertStore, slot_of
 from bot.cekura import CekuraClient
 from bot.cekura_models import FilterJSON, Widget, WidgetData
-from bot.errors import BotError, NotFound, SlackDeliveryError, UpstreamError, new_reference
+from bot.errors import NotFound, SlackDeliveryError
 
 log = logging.getLogger(__name__)
-GONE_CHANNEL = ("is_archived", "channel_not_found")  # Slack's refusals that no retry will change
-OWN_FAULTS = (NotFound, SlackDeliveryError)  # follow the alert wherever it runs: they count towards pausing
+__all__ = ["AlertNotifier", "Evaluator", "TickResult", "WidgetCatalog"]
+# Faults that follow the alert wherever it runs (widget gone, channel refused, rule no longer fits): they count
+# towards pausing it.
+OWN_FAULTS = (NotFound, SlackDeliveryError, measure.Misfit)
 
 
-class AlertNotifier(Protocol):
-    """Turns one owed notification into Slack messages; returns the ts of the message it posted."""
-
-    def deliver(self, notice: Notice, alert: Alert, incident: Incident | None) -> str | None:
-        """Post the notification (handlers side)."""
-        ...
-
-
-@dataclass
-class TickResult:
-    """What one tick did."""
-
-    evaluated: list[int] = field(default_factory=list)  # alert ids
-    taken: list[int] = field(default_factory=list)  # claimed by another worker
-    fetches: int = 0  # bulk_data calls
-    sent: list[tuple[int, str]] = field(default_factory=list)  # (alert id, notification kind)
-    readings: dict[int, Reading | str] = field(default_factory=dict)  # the value, or why there was none
-
-
-class WidgetCatalog:
-    """Widget definitions and their dashboard's filters, cached for `ttl` (they change rarely)."""
-
-    def __init__(
-        self, cekura: CekuraClient, clock: Callable[[], datetime], ttl: timedelta = timedelta(minutes=10)
-    ) -> None:
-        self.cekura, self.clock, self.ttl = cekura, clock, ttl
-        self._cache: dict[int, tuple[datetime, Widget, FilterJSON | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, widget_id: int) -> tuple[Widget, FilterJSON | None]:
-        """The widget and its dashboard's filters (NotFound when it is gone)."""
-        now = self.clock()
-        with self._lock:
-            cached = self._cache.get(widget_id)
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1], cached[2]
-        widget = self.cekura.get_widget(widget_id)
-        dashboard = self.cekura.get_dashboard(widget.dashboard).filters if widget.dashboard is not None else None
-        with self._lock:
-            self._cache[widget_id] = (now, widget, dashboard)
-        return widget, dashboard
-
-    def forget(self, widget_id: int) -> None:
-        """Drop a cached widget (after a 404, so a restored widget is seen again)."""
-        with self._lock:
-            self._cache.pop(widget_id, None)
-
-
-def error_words(exc: BaseException) -> str:
-    """A failure as users may read it; the unexpected ones are logged with a reference."""
-    if isinstance(exc, BotError):
-        return str(exc)
-    reference = new_reference()
-    log.error("alert evaluation failed unexpectedly (reference %s)", reference, exc_info=exc)
-    return f"an unexpected error on my side (reference `{reference}`)"
-
-
-class Evaluator:
+class Evaluator(NoticeDelivery):
     """Evaluates alerts for one worker (a process, in the ledger's `claimed_by`)."""
 
     def __init__(
@@ -196,13 +140,13 @@ class Evaluator:
             measure.check_fits(alert.rule, widget, datas[0])  # the widget may have changed shape
             reading = measure.read(alert.rule, widget, datas, now)
         except Exception as exc:
-            self._failed(alert, slot, NotFound("widget", widget.id) if isinstance(exc, BotError) else exc, result)
+            self._failed(alert, slot, exc, result)  # a Misfit says what no longer fits, and how to write it
             return
         result.readings[alert.id] = reading
         changes: dict[str, Any] = {"failures": 0, "own_failures": 0, "unknown": False, "last_value": reading.value}
         notices: list[tuple[str, dict[str, Any]]] = []
         if alert.unknown:
-            notices.append(("recovered", {}))
+            notices.append(("recovered", {"at": now.isoformat()}))
         track, event = step(alert.track, reading.breached, reading.value, now, alert.rule)
         changes |= {"status": track.status.value, "breach_since": track.breach_since, "good_since": track.good_since}
         changes["peak"] = track.peak
@@ -248,57 +192,3 @@ class Evaluator:
         if self.store.commit(alert, slot, changes, notices):
             result.evaluated.append(alert.id)
         self.store.finish_slot(alert.id, slot, words)
-
-    def deliver(self, result: TickResult | None = None) -> None:
-        """Post every owed notification this worker can claim (its own, and dead workers').
-
-        Alerts are delivered side by side on the io pool; one alert's notices go out in order
-        (an UNKNOWN before its recovery, a fire before its reminder).
-        """
-        by_alert: dict[int, list[Notice]] = {}
-        for notice in self.store.claim_notices(self.worker):
-            by_alert.setdefault(notice.alert_id, []).append(notice)
-        futures = [self.io.submit(self._deliver_alert, alert_id, notices) for alert_id, notices in by_alert.items()]
-        for future in futures:
-            try:
-                sent = future.result()
-            except Exception:  # the store failed: the notices stay claimed and are taken over once stale
-                log.exception("alert notifications could not be finished; they are retried")
-                continue
-            if result is not None:
-                result.sent.extend(sent)
-
-    def _deliver_alert(self, alert_id: int, notices: list[Notice]) -> list[tuple[int, str]]:
-        """Post one alert's notices in order; (alert id, kind) of each one posted."""
-        alert = self.store.get(alert_id)
-        if alert is None:
-            return []
-        sent = []
-        for notice in notices:
-            try:
-                ts = self.notifier.deliver(notice, alert, self.store.incident(notice.incident_id))
-            except Exception as exc:
-                self._undelivered(notice, alert, exc)
-                alert = self.store.get(alert_id) or alert  # its failure count (or pause) changed
-                continue
-            self.store.finish_notice(notice.id, self.worker, ts=ts)
-            sent.append((alert.id, notice.kind))
-        return sent
-
-    def _undelivered(self, notice: Notice, alert: Alert, exc: Exception) -> None:
-        words = error_words(exc)
-        if isinstance(exc, UpstreamError):  # Slack down: the same notice is owed again at the next tick
-            self.store.finish_notice(notice.id, self.worker, error=words, retry=True)
-            return
-        self.store.finish_notice(notice.id, self.worker, error=words)
-        log.warning("alert %s: could not post %s: %s", alert.id, notice.kind, words)
-        if isinstance(exc, SlackDeliveryError) and notice.kind != "paused":
-            own = alert.own_failures + 1
-            # An archived or vanished channel will refuse every later post too, and a firing alert
-            # owes no further notice that could count up to max_failures: pause now.
-            if own >= self.max_failures or exc.code in GONE_CHANNEL:
-                reason = f"paused itself: {words}"
-                self.store.change(alert.id, own_failures=own, paused=True, paused_reason=reason)
-                self.store.add_notice(alert.id, "paused", {"error": words, "failures": own})
-            else:
-                self.store.change(alert.id, own_failures=own)

@@ -11,12 +11,12 @@ converted into that scale once (`threshold_value`), and `charts.format.human_num
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import filters
-from bot.alerts.rule import Rule
+from bot.alerts.rule import Rule, Threshold
 from bot.cekura_models import FilterJSON, Widget, WidgetData
 from bot.errors import UserError
 from bot.widget_charts import value_scale, value_unit
@@ -29,6 +29,14 @@ LINE_LATEST_SPAN = timedelta(hours=24)
 SHARE_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=30)
 Span = tuple[datetime, datetime]
+
+
+class Misfit(UserError):
+    """The rule does not fit the widget (chart type, or the threshold's unit against the plotted values).
+
+    At `alert add` / `edit` / `test` it is the user's answer; in a scheduled evaluation (the widget
+    changed since) it is the alert's own fault: it counts towards pausing, in these same words.
+    """
 
 
 @dataclass(frozen=True)
@@ -60,11 +68,11 @@ def check_fits(rule: Rule, widget: Widget, data: WidgetData) -> None:
     kind = _kind(widget, data)
     name = f"Widget {widget.id} ({widget.title})"
     if kind == "stat":
-        raise UserError(f"{name} is a stat card; alerts watch line, bar and pie widgets.")
+        raise Misfit(f"{name} is a stat card; alerts watch line, bar and pie widgets.")
     if rule.kind == "share" and kind != "pie":
-        raise UserError(f'{name} is a {kind} chart: `share of "…"` needs a pie. Try `latest` or `avg over 1h`.')
+        raise Misfit(f'{name} is a {kind} chart: `share of "…"` needs a pie. Try `latest` or `avg over 1h`.')
     if rule.kind in ("latest", "window", "change") and kind == "pie":
-        raise UserError(f'{name} is a pie: watch one slice, e.g. `share of "error" > 5 %`.')
+        raise Misfit(f'{name} is a pie: watch one slice, e.g. `share of "error" > 5 %`.')
     if rule.kind == "nodata":
         return
     threshold_value(rule, unit_of(rule, widget, data), name)
@@ -80,7 +88,7 @@ def unit_of(rule: Rule, widget: Widget, data: WidgetData) -> Unit:
 
 
 def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
-    """The threshold in the data's own scale; a UserError when its unit cannot apply."""
+    """The threshold in the data's own scale; a Misfit saying how to write it when its unit cannot apply."""
     value, given = rule.threshold.value, rule.threshold.unit
     if rule.kind == "change" and given == "%":
         return value  # a relative change, in percent of the previous window
@@ -90,13 +98,31 @@ def threshold_value(rule: Rule, unit: Unit, name: str = "This widget") -> float:
         return value / 1000 if given == "ms" else value
     if given in ("", "pts") and unit in ("", "calls"):  # counts of calls are plain numbers too
         return value
-    if given == "pts" and unit == "seconds":
-        return value
-    wants = {"fraction": "a percentage such as `90 %`", "seconds": "a duration such as `2 s` or `1500 ms`"}
-    expected = wants.get(unit, "a plain number such as `1200` or `1.2k`")
-    raise UserError(
-        f"{name} shows {_unit_words(unit)}, so the threshold must be {expected}, not `{rule.threshold.text}`."
+    if given == "pts" and unit == "seconds" and rule.kind == "change":
+        return value  # `rises by 5 pts` on durations: five seconds more than the window before
+    raise Misfit(
+        f"{name} shows {_unit_words(unit)}, so the threshold must be {_EXPECTED[_kind_of(unit)]}, "
+        f"not `{rule.threshold.text}`. For example: `{_example(rule, unit)}`."
     )
+
+
+_EXPECTED = {
+    "fraction": "a percentage such as `90 %`",
+    "seconds": "a duration such as `2 s` or `1500 ms`",
+    "": "a plain number such as `1200` or `1.2k`",
+}
+_EXAMPLE = {"fraction": Threshold(90, "%"), "seconds": Threshold(2, "s"), "": Threshold(1200)}
+
+
+def _kind_of(unit: Unit) -> str:
+    return unit if unit in ("fraction", "seconds") else ""
+
+
+def _example(rule: Rule, unit: Unit) -> str:
+    """The user's rule with a threshold in the widget's unit (a change keeps `%` or takes `pts`)."""
+    if rule.kind == "change":
+        return replace(rule, threshold=Threshold(10, "pts")).text
+    return replace(rule, threshold=_EXAMPLE[_kind_of(unit)]).text
 
 
 def chart_threshold(rule: Rule, unit: Unit) -> float | None:

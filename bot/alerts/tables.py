@@ -1,5 +1,5 @@
 """Alert tables: rules with their state, incidents, and the claims ledger (evaluation slots and an
-outbox of notifications). Created by migration `0004_alerts`; these classes only map them.
+outbox of notifications). Created by migrations `0004_alerts` and `0006_alert_files`; these classes only map them.
 
 Times are aware UTC in Python and naive UTC in the database (`UTCDateTime`, as for digests).
 """
@@ -89,4 +89,5 @@ class ClaimRow(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # JSON: what the message must say
     message_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
+    file_ids: Mapped[str | None] = mapped_column(Text)  # charts uploaded for the post (0006), comma-separated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

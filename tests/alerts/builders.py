@@ -20,6 +20,7 @@ from bot.alerts.state import Status, Track
 from bot.alerts.store import Alert, AlertNotFound, Incident
 from bot.cekura_models import Widget, WidgetData
 from bot.errors import UserError
+from handlers import alert_lists as al
 from handlers import alert_messages as am
 from handlers import alert_notices as an
 from handlers.errors import user_message
@@ -95,8 +96,8 @@ def alert_messages(n: dict[str, str], count: int = 12) -> Iterator[Built]:
             reading = Reading(0.8, True, "fraction", previous=0.5, points=40)
             yield "added", am.added_blocks(view, reading, REQUESTER), am.added_text(view)
             yield "changed", [], am.changed_text(view, reading, REQUESTER)
-            yield "test", am.test_blocks(view, reading, AT), None
-            yield "no data yet", am.test_blocks(view, Reading(None, None, "fraction"), AT), None
+            yield "test", al.test_blocks(view, reading, AT), None
+            yield "no data yet", al.test_blocks(view, Reading(None, None, "fraction"), AT), None
             for acked in (False, True):
                 firing = incident(resolved=False, acked=acked)
                 payload = {"value": 0.8, "at": AT.isoformat(), "error": n["reason"], "failures": 3}
@@ -109,8 +110,8 @@ def alert_messages(n: dict[str, str], count: int = 12) -> Iterator[Built]:
                     yield f"thread {kind}", [], an.thread_text(view, kind, payload)
                 yield "paused dm", [], an.paused_dm(view, payload)
             incidents = [incident(resolved=i % 2 == 0, acked=i % 3 == 0) for i in range(count)]
-            yield "history", am.history_blocks(view, incidents), None
-            yield "list", am.list_blocks([view.alert] * count, AT, n["other"]), None
+            yield "history", al.history_blocks(view, incidents), None
+            yield "list", al.list_blocks([view.alert] * count, AT, n["other"]), None
     for exc in refusals(n):
         text, blocks = user_message(exc)
         yield f"refusal {type(exc).__name__}", blocks, text

@@ -106,3 +106,22 @@ def test_a_bot_killed_mid_notification_neither_loses_nor_doubles_the_message(ah:
     clock.advance(minutes=5)
     assert bot.tick(clock.now).sent == []
     assert len(top(ah)) == 1 and [k for k, _, _ in ah.deps.alerts.notices(alert_id)] == ["fire"]
+
+
+def test_a_slot_claimed_by_a_worker_killed_mid_evaluation_is_taken_over_once_stale(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.alerts import AlertStore, parse_rule
+    from bot.db import make_engine, migrate, session_factory
+
+    factory = session_factory(make_engine(f"sqlite:///{tmp_path}/bot.sqlite"))
+    migrate(factory.kw["bind"])
+    clock = Clock()
+    clock.now = START
+    store = AlertStore(factory, lambda: clock.now, stale_after=timedelta(minutes=2))
+    alert = store.add(channel="C_GENERAL", owner="U_ALICE", rule=parse_rule("widget 32 when latest < 90 %"))
+    assert store.claim_slot(alert.id, START, "dead")  # … and then killed before it committed
+    assert not store.claim_slot(alert.id, START, "other")  # still fresh: it may be alive
+    clock.advance(minutes=3)
+    assert store.claim_slot(alert.id, START, "successor")  # stale: taken over, the slot is not skipped
+    assert not store.claim_slot(alert.id, START, "third")  # the successor's claim is fresh again

@@ -20,7 +20,7 @@ def test_migration_upgrade_twice_is_safe_and_downgrade_round_trips(engine: Engin
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005_recovery"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006_alert_files"
     command.downgrade(alembic_config(engine), "0001_edits")
     assert not sa.inspect(engine).has_table("digest_deliveries")
     migrate(engine)
