@@ -188,14 +188,24 @@ def _run(args: argparse.Namespace) -> int:
         from bot.playground.run import run_playground
 
         return run_playground(args.port, open_browser=args.open)
-    settings = load_settings(args.command)
+    head = None
+    if args.command == "serve":
+        from bot.serve import head_start
+
+        head = head_start()  # the render workers first, while the settings are read and the rest starts
+    try:
+        settings = load_settings(args.command)
+    except BaseException:
+        if head is not None:
+            head.renderer.close()
+        raise
     from bot.logs import setup_logging
 
     setup_logging(settings)
     if args.command == "serve":
         from bot.serve import serve
 
-        return serve(settings)
+        return serve(settings, head)
     if args.command == "check":
         return check(settings)
     return render(settings, args.dashboard_id, args.out, args.since, args.where)

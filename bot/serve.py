@@ -19,13 +19,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from bot.lifecycle import DATABASE_CHECK_CACHE_S, Lifecycle, database_check, warm_in_background
-from bot.startup import StartupError, check_slack
+from bot.lifecycle import DATABASE_CHECK_CACHE_S, Check, Lifecycle, database_check, warm_in_background
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.deps import Deps
     from bot.metrics import Metrics
     from bot.render_pool import RenderPool
@@ -34,30 +34,41 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 
-def serve(settings: Settings) -> int:
-    """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with the probes on METRICS_PORT."""
-    from bot import kill_points
+@dataclass
+class Head:
+    """What `serve` starts before anything else: the render workers take longest to be ready."""
+
+    metrics: Metrics
+    renderer: RenderPool
+    warm: Check
+
+
+def head_start() -> Head:
+    """Start the render workers warming (before the settings are read: they need none)."""
     from bot.metrics import Metrics
     from bot.metrics_hooks import TimedRenderPool
+
+    metrics = Metrics()
+    renderer = TimedRenderPool(None, metrics)
+    return Head(metrics, renderer, warm_in_background(renderer.warm))
+
+
+def serve(settings: Settings, head: Head | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM: HTTP mode on PORT, or Socket Mode with the probes on METRICS_PORT."""
+    from bot import kill_points
 
     started = time.monotonic()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())  # from the first moment: a SIGTERM while starting drains too
     kill_points.arm(settings.cekura_bot_kill_at)  # tests only; unset in production
-    life, metrics = Lifecycle(), Metrics()
-    # First, as it takes longest: the workers import matplotlib and draw while the rest starts.
-    renderer = TimedRenderPool(None, metrics)
-    life.require("render pool", warm_in_background(renderer.warm))
-    # Socket Mode needs no public port; the probes and /metrics go on METRICS_PORT (or PORT).
-    on = (
-        ("METRICS_PORT", settings.metrics_port)
-        if settings.socket_mode and settings.metrics_port
-        else ("PORT", settings.port)
-    )
-    server = _listen(*on, metrics, life)
+    head = head or head_start()
+    life, metrics, renderer = Lifecycle(), head.metrics, head.renderer
+    life.require("render pool", head.warm)
+    server = _listen(*probe_port(settings), metrics, life)
     try:
         from bot.deps import slack_client
+        from bot.startup import check_slack
 
         check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops here, no files made
         deps = _build(settings, metrics, life, renderer)
@@ -175,6 +186,7 @@ def _drain(settings: Settings, deps: Deps, server: BotServer, running: dict[str,
 
 def _listen(name: str, port: int, metrics: Metrics, life: Lifecycle) -> BotServer:
     from bot.server import BotServer
+    from bot.startup import StartupError
 
     try:
         return BotServer(None, port=port, metrics=metrics, lifecycle=life).start()
