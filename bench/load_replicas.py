@@ -117,13 +117,13 @@ class Replica:
         return self.proc is not None and self.proc.poll() is None
 
     def wait_ready(self, timeout: float) -> None:
-        """Return once /healthz answers 200 (the bot says `starting` until its pools are warm)."""
+        """Return once /readyz answers 200 (database, schedulers and render workers ready)."""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise RuntimeError(f"replica {self.name} exited during start-up:\n{self.log_tail()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
