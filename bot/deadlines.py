@@ -12,6 +12,8 @@ passes, whatever the server does (slow headers included, which no check between 
 from __future__ import annotations
 
 import contextvars
+import functools
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -160,13 +162,19 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # One per process: loading the CA bundle costs ~50 ms a context, and a context is safe to share.
+    return httpx.create_ssl_context()
+
+
 def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
     """An httpx transport whose requests end by the current deadline (see the module docstring)."""
-    transport = httpx.HTTPTransport(limits=limits)
+    transport = httpx.HTTPTransport(limits=limits, verify=_tls())
     # httpx does not take a network backend, so its pool is rebuilt with ours; the settings are
     # the ones HTTPTransport itself would use for a direct (proxy-less) connection.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=_tls(),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
