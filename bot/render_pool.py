@@ -66,8 +66,15 @@ def _warm_up() -> None:
     warm_up()
 
 
+WORKER_NICENESS = 10  # drawing waits; an ack has 3 s
+
+
 def _worker_init() -> None:
-    """Runs first in every render worker: die with the forkserver, by signal and by watchdog."""
+    """Runs first in every render worker: yield the CPU to the bot's own process, and die with the
+    forkserver, by signal and by watchdog."""
+    # Charts are slow work after the ack; under a burst the workers would otherwise take the cores
+    # from the threads that verify and ack Slack's requests (Slack gives up after 3 s).
+    os.nice(WORKER_NICENESS)
     die_with_parent()
     threading.Thread(target=_watch_parent, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
 
