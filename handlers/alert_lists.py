@@ -23,6 +23,7 @@ from handlers.alert_messages import (
     rule_words,
     when,
 )
+from handlers.messages import plural
 
 
 def status_words(alert: Alert, now: datetime) -> Mrkdwn:
@@ -54,7 +55,7 @@ def list_blocks(alerts: list[Alert], now: datetime, where: str) -> list[bk.Slack
     if not alerts:
         example = code("/cekura alert add widget 32 when latest < 90 %")
         return [bk.section(md("No alerts {where}. Add one: {example}.", where=where, example=example))]
-    head = [bk.section(md("*{n} alert(s) {where}*", n=len(alerts), where=clip(where, TITLE_LIMIT)))]
+    head = [bk.section(md("*{n} {where}*", n=plural(len(alerts), "alert"), where=clip(where, TITLE_LIMIT)))]
     lines = [
         clip_mrkdwn(
             md(

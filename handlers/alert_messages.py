@@ -32,6 +32,7 @@ from bot.slack_text import (
 from charts.numbers import human_number
 from charts.spec import Unit
 from handlers import blocks as bk
+from handlers.messages import plural
 
 _TOKEN = re.compile(r"<@([UW][A-Z0-9_]+)>|<!subteam\^(S[A-Z0-9_]+)>")
 _PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")
@@ -180,7 +181,7 @@ def reading_words(view: AlertView, reading: Reading) -> Mrkdwn:
         return md("Now: {value} — no data to compare yet, so it would not fire now.", value=view.shown(reading.value))
     previous = md(" (previous window {v})", v=view.shown(reading.previous)) if reading.previous is not None else md("")
     verdict = md("it *would fire now*") if reading.breached else md("it would not fire now")
-    shown = f"{reading.points} call(s)" if view.rule.kind == "nodata" else view.shown(reading.value)
+    shown = plural(reading.points, "call") if view.rule.kind == "nodata" else view.shown(reading.value)
     return md("Now: {shown}{previous} — {verdict}.", shown=shown, previous=previous, verdict=verdict)
 
 

@@ -27,6 +27,7 @@ from handlers import blocks as bk
 from handlers import messages
 from handlers.alert_notify import SlackAlertNotifier
 from handlers.errors import run_reporting
+from handlers.messages import plural
 from handlers.router import Invocation, Reply, Subcommand, group_help, parse_id
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def list_command(deps: Deps, inv: Invocation) -> Reply:
     found = deps.alerts.find(None if scope == "all" else inv.channel_id)
     visible = [a for a in found if deps.alert_rules.may_use(inv.user_id, a.channel)]
     where = "you can see" if scope == "all" else "in this channel"
-    return Reply(f"{len(visible)} alert(s) {where}", blocks=al.list_blocks(visible, deps.clock(), where))
+    return Reply(f"{plural(len(visible), 'alert')} {where}", blocks=al.list_blocks(visible, deps.clock(), where))
 
 
 def pause_command(deps: Deps, inv: Invocation) -> Reply:

@@ -55,11 +55,11 @@ def recovery_words(rule: Rule) -> str:
 
 def _words(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440} day(s)"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} hour(s)"
-    return f"{minutes} minute(s)"
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+    raise AssertionError("unreachable: every whole number of minutes is a multiple of 1")
 
 
 def worse(rule: Rule, a: float | None, b: float | None) -> float | None:
