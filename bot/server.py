@@ -159,6 +159,17 @@ class BotServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
-        self._server.close()
+        """Stop serving: close the listening socket and every connection, then end the loop."""
+        if not self._thread.is_alive():
+            self._server.close()
+            return
+        # Inside the loop's own thread (through waitress's trigger): closing sockets from another
+        # thread while the loop sits in select() on them fails it with EBADF. With every socket
+        # gone, keep-alive connections included, the loop ends by itself.
+        self._server.trigger.pull_trigger(self._close_all)
         self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+    def _close_all(self) -> None:
+        for dispatcher in list(self._server._map.values()):
+            dispatcher.close()
