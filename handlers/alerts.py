@@ -18,7 +18,7 @@ from bot.alerts.access import require
 from bot.alerts.evaluate import Evaluator
 from bot.alerts.mentions import resolve_notify
 from bot.alerts.rule import USAGE
-from bot.digests.ledger import worker_id
+from bot.digests.records import worker_id
 from bot.errors import UserError
 from bot.slack_text import Mention, Mrkdwn, code, escape, md
 from handlers import alert_lists as al

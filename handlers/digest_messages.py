@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from bot.digests.ledger import Delivery
+from bot.digests.records import Delivery
 from bot.digests.store import Subscription
 from bot.digests.tables import DeliveryState
 from bot.digests.zones import when

@@ -12,7 +12,8 @@ Slack handlers and rendering live elsewhere; this package only decides what is d
 
 from __future__ import annotations
 
-from bot.digests.ledger import Delivery, DeliveryLedger, DueSlot, slot_key, worker_id
+from bot.digests.ledger import DeliveryLedger
+from bot.digests.records import Delivery, DueSlot, slot_key, worker_id
 from bot.digests.schedule import (
     Schedule,
     ScheduleError,

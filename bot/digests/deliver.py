@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal
 from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
 from bot.digests.lease import Heartbeat
-from bot.digests.ledger import DueSlot
 from bot.digests.notify import error_words, notifier_for
+from bot.digests.records import DueSlot
 from bot.digests.store import Subscription
 from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError
 from bot.kill_points import kill_point

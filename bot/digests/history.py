@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
-from bot.digests.ledger import Delivery
+from bot.digests.records import Delivery
 from bot.digests.tables import DeliveryState, DigestDelivery
 
 _T = cast(Table, DigestDelivery.__table__)

@@ -18,13 +18,9 @@ younger than the grace period — so a night of downtime is one late post, not a
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import session_scope
+from bot.digests.records import Delivery, DueSlot, delivery_of, slot_key
 from bot.digests.schedule import slots_between
 from bot.digests.store import Subscription
 from bot.digests.tables import DeliveryState, DigestDelivery
@@ -39,52 +36,6 @@ from bot.digests.tables import DeliveryState, DigestDelivery
 Clock = Callable[[], datetime]
 LATE_AFTER = timedelta(minutes=1)  # a slot delivered later than this after its time is marked late
 _T = cast(Table, DigestDelivery.__table__)
-
-
-def slot_key(moment: datetime) -> datetime:
-    """The ledger's form of a slot: aware UTC, whole seconds (APScheduler's run time → key)."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive slot {moment!r}: slots must be aware")
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def worker_id() -> str:
-    """A name for this process in `claimed_by`: host, pid and a random part (pids get reused)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A snapshot of one ledger row."""
-
-    id: int
-    subscription_id: int
-    slot: datetime
-    state: DeliveryState
-    late: bool
-    claimed_by: str
-    claimed_at: datetime
-    finished_at: datetime | None
-    attempts: int
-    error: str | None
-    message_ts: str | None
-    lease_until: datetime | None = None
-    file_ids: tuple[str, ...] = ()
-
-
-class DueSlot(NamedTuple):
-    """A slot to deliver now: `late` when it is more than a minute past its time."""
-
-    subscription: Subscription
-    slot: datetime
-    late: bool
-
-
-def _delivery(row: Any) -> Delivery:
-    values = {name: getattr(row, name) for name in Delivery.__dataclass_fields__}
-    values["state"] = DeliveryState(values["state"])
-    values["file_ids"] = tuple(i for i in (values["file_ids"] or "").split(",") if i)
-    return Delivery(**values)
 
 
 class DeliveryLedger:
@@ -204,7 +155,7 @@ class DeliveryLedger:
         query = select(_T).where(_T.c.subscription_id == subscription_id, _T.c.slot == slot_key(slot))
         with session_scope(self._factory) as session:
             row = session.execute(query).first()
-            return None if row is None else _delivery(row)
+            return None if row is None else delivery_of(row)
 
     def due_slots(self, subscriptions: Iterable[Subscription], now: datetime, grace: timedelta) -> list[DueSlot]:
         """Per active subscription, its latest slot ≤ now if younger than `grace` and still owed.
@@ -225,7 +176,7 @@ class DeliveryLedger:
         keys = [and_(_T.c.subscription_id == sub_id, _T.c.slot == slot) for sub_id, slot in latest]
         with session_scope(self._factory) as session:
             rows = {
-                (d.subscription_id, d.slot): d for d in map(_delivery, session.execute(select(_T).where(or_(*keys))))
+                (d.subscription_id, d.slot): d for d in map(delivery_of, session.execute(select(_T).where(or_(*keys))))
             }
         return [
             DueSlot(sub, slot, slot < now - LATE_AFTER)
@@ -241,7 +192,7 @@ class DeliveryLedger:
         )
         query = select(_T).where(_T.c.state == DeliveryState.CLAIMED.value, lapsed).order_by(_T.c.slot, _T.c.id)
         with session_scope(self._factory) as session:
-            return [_delivery(row) for row in session.execute(query)]
+            return [delivery_of(row) for row in session.execute(query)]
 
     def _lapsed(self, row: Delivery, now: datetime) -> bool:
         until = row.lease_until if row.lease_until is not None else row.claimed_at + self.lease

@@ -26,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digests.deliver import Batch, ChannelPacer, Deliverer, Outcome
-from bot.digests.ledger import DueSlot, slot_key, worker_id
+from bot.digests.records import DueSlot, slot_key, worker_id
 from bot.digests.store import Subscription
 
 if TYPE_CHECKING:
