@@ -46,7 +46,7 @@ MIX: tuple[tuple[str, How, str, int], ...] = (
     ("dashboards", "reply", "dashboards", 0),
     ("history widget 34", "reply", "History of widget 34", 0),
     ("dashboard 99", "reply", "was not found", 0),  # a user error found after the ack
-    ("alert list", "ack", "alert(s) in this channel", 0),
+    ("alert list", "ack", "alerts in this channel", 0),
     ("dashboard 7 since 7d where success = true", "post", "", 4),
 )
 _REQUEST_ID = re.compile(r"ER-[A-Z0-9]+")

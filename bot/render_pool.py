@@ -85,6 +85,7 @@ class RenderPool:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self._lock = threading.Lock()
+        self._closed = False
         self._executor: ProcessPoolExecutor | None = self._new_executor() if self.workers else None
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -102,9 +103,14 @@ class RenderPool:
         if self._executor is None:
             _warm_up()
             return
-        futures = [self._executor.submit(os.getpid) for _ in range(self.workers)]
-        for future in futures:
-            future.result(timeout=RENDER_TIMEOUT_S)
+        try:
+            futures = [self._executor.submit(os.getpid) for _ in range(self.workers)]
+            for future in futures:
+                future.result(timeout=RENDER_TIMEOUT_S)
+        except Exception:
+            if self._closed:
+                return  # closed while warming (the start failed and is shutting down): nothing to report
+            raise
 
     def render_all(
         self, charts: Sequence[Chart], on_done: Callable[[int, bytes], None] | None = None
@@ -159,5 +165,6 @@ class RenderPool:
 
     def close(self) -> None:
         """Stop the workers."""
+        self._closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
