@@ -74,10 +74,12 @@ def measure_name(aggregation: str, subject: str, *, field: str = "", unit: Unit 
 
 
 def humanise(raw: str) -> str:
-    """'customer_ended_call' → 'Customer ended call'; text already in words is kept as it is."""
+    """'customer_ended_call' → 'Customer ended call'; codes ('us-east') and text already in words stay as they are."""
     text = " ".join(raw.replace("_", " ").split())
     if not text:
         return "(blank)"
+    if text == raw and ("-" in raw or any(c.isdigit() for c in raw)):
+        return text  # a code such as 'us-east' or 'v2': shown as people type it in filters
     if text != raw or text.islower():
         return text[:1].upper() + text[1:]
     return text

@@ -98,6 +98,8 @@ def test_measures_are_written_as_a_person_would(aggregation: str, field: str, un
 
 def test_raw_values_become_words() -> None:
     assert humanise("customer_ended_call") == "Customer ended call"
+    assert humanise("us-east") == "us-east" and humanise("agent2") == "agent2"  # codes, as typed in `where`
+    assert humanise("polite") == "Polite"
     assert category_label("true", "success") == "Succeeded" and category_label(False, "success") == "Failed"
     assert category_label("true", "is_reviewed") == "Reviewed"
     assert category_label("1", "metadata.vip") == "Yes"
