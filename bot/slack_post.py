@@ -169,7 +169,7 @@ class SlackPoster:
         self._complete(channel, first, blocks=blocks, thread_ts=thread_ts, comment=comment)
         if len(files) <= FILES_PER_MESSAGE:
             # No thread needed: spend a files.info call on the ts only when the caller keeps it.
-            return (thread_ts or self._share_ts(channel, first[0][0])) if want_ts else None
+            return self._share_ts(channel, first[0][0]) if want_ts else None
         parent_ts = thread_ts or self._share_ts(channel, first[0][0])
         for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
@@ -241,21 +241,33 @@ class SlackPoster:
             **extra,
         )
 
+    def shared_in(self, channel: str, file_id: str) -> tuple[str, str | None] | None:
+        """(ts, thread_ts) of the message that shared `file_id` in `channel`, top-level shares first;
+        None when it was never shared there (or never completed): how a restart tells a post landed."""
+        try:
+            info = self.client.files_info(file=file_id)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "file_not_found":
+                return None  # uploaded but never completed: nothing reached the channel
+            raise
+        shares = info["file"].get("shares") or {}
+        entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
+        if not entries:
+            return None
+        first = sorted(entries, key=lambda e: "thread_ts" in e)[0]
+        thread_ts = first.get("thread_ts")
+        return str(first["ts"]), None if thread_ts is None else str(thread_ts)
+
     def _share_ts(self, channel: str, file_id: str) -> str:
         """The ts of the message a file was shared in; Slack shares asynchronously, so poll."""
         deadline = time.monotonic() + self.share_wait_s
         delay = 0.1
-        while True:
-            info = self.client.files_info(file=file_id)
-            shares = info["file"].get("shares") or {}
-            for scope in ("public", "private"):
-                entries = (shares.get(scope) or {}).get(channel) or []
-                if entries:
-                    return str(entries[0]["ts"])
+        while (share := self.shared_in(channel, file_id)) is None:
             if time.monotonic() > deadline:
                 raise UpstreamError("Slack", "the chart message did not appear in time")
             self.sleep(delay)
             delay = min(delay * 2, 1.0)
+        return share[0]
 
     def _joining(self, channel: str, post: Callable[[], _T]) -> _T:
         """Run `post`; if the bot is not in a public channel, join it once and post again."""

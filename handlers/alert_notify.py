@@ -17,21 +17,16 @@ them again — once more, never lost (see README "Alerts").
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import filters
 from bot.alerts import measure
 from bot.alerts.catalog import WidgetCatalog
 from bot.alerts.store import Alert, Incident, Notice
 from bot.cekura_models import WidgetData
-from bot.errors import UpstreamError
 from bot.kill_points import kill_point
 from bot.slack_post import ChartFile
 from bot.slack_text import Mrkdwn
@@ -101,7 +96,7 @@ class SlackAlertNotifier:
                     notice.id,
                 )
             return None
-        share = shared_in(self.deps.slack, alert.channel, notice.file_ids[-1])
+        share = self.deps.poster.shared_in(alert.channel, notice.file_ids[-1])
         if share is None:
             return None  # uploaded but never shared: nothing reached the channel
         ts, thread_ts = share
@@ -186,27 +181,11 @@ class SlackAlertNotifier:
         chart = ChartFile(
             f"alert-{view.alert.id}.png", view.widget_title, png, alt=f"{view.widget_title}, the threshold drawn"
         )
-        uploaded: list[str] = []
-
-        def record(file_ids: list[str]) -> None:
-            uploaded[:] = file_ids  # a second upload (after joining the channel) replaces the first
-            on_uploaded(file_ids)
-
-        self.deps.poster.post_charts(
-            channel, text=text, blocks=blocks, files=[chart], thread_ts=thread_ts, on_uploaded=record
+        ts = self.deps.poster.post_charts(
+            channel, text=text, blocks=blocks, files=[chart], thread_ts=thread_ts, on_uploaded=on_uploaded, want_ts=True
         )
-        return self._share_ts(channel, uploaded[0])
-
-    def _share_ts(self, channel: str, file_id: str) -> str:
-        """The ts of the message that shared `file_id`; Slack shares asynchronously, so poll a little."""
-        poster = self.deps.poster
-        deadline, delay = time.monotonic() + poster.share_wait_s, 0.1
-        while (share := shared_in(self.deps.slack, channel, file_id)) is None:
-            if time.monotonic() > deadline:
-                raise UpstreamError("Slack", "the alert message did not appear in time")
-            poster.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        return share[0]
+        assert ts is not None  # want_ts: learned from files.info
+        return ts
 
     def _draw(self, view: am.AlertView, now: datetime, breach: datetime | None = None) -> tuple[bytes | None, str]:
         """The chart with the threshold (and the `breach` shaded) and its filter stamp; (None, "") on failure."""
@@ -233,19 +212,3 @@ class SlackAlertNotifier:
 
 def _at(payload: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(payload["at"])
-
-
-def shared_in(client: WebClient, channel: str, file_id: str) -> tuple[str, str | None] | None:
-    """(ts, thread_ts) of the message that shared `file_id` in `channel`; None when it was never shared there."""
-    try:
-        info = client.files_info(file=file_id)
-    except SlackApiError as exc:
-        if exc.response.get("error") == "file_not_found":
-            return None  # uploaded but never completed: nothing reached the channel
-        raise
-    shares = info["file"].get("shares") or {}
-    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
-    if not entries:
-        return None
-    thread_ts = entries[0].get("thread_ts")
-    return str(entries[0]["ts"]), None if thread_ts is None else str(thread_ts)

@@ -11,7 +11,7 @@ the deliverer (`deps.digest_notifier`), so bot/ never imports handlers/.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,12 +30,6 @@ log = logging.getLogger(__name__)
 
 def _slack_error(exc: Exception) -> object:
     return exc.response.get("error") if isinstance(exc, SlackApiError) else exc
-
-
-def _shares(shares: dict[str, dict[str, Sequence[dict[str, object]]]], channel: str) -> Sequence[dict[str, object]]:
-    """files.info's `shares.public|private[channel]` entries (top-level shares first)."""
-    entries = [*(shares.get("public") or {}).get(channel, []), *(shares.get("private") or {}).get(channel, [])]
-    return sorted(entries, key=lambda e: "thread_ts" in e)
 
 
 class SlackDigestNotifier:
@@ -75,14 +69,8 @@ class SlackDigestNotifier:
 
     def already_posted(self, channel: str, file_id: str) -> str | None:
         """The ts of the message that shared `file_id` in `channel`, or None when it was never shared."""
-        try:
-            info = self.deps.slack.files_info(file=file_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") == "file_not_found":
-                return None  # uploaded but never completed: nothing reached the channel
-            raise
-        shares = _shares(info["file"].get("shares") or {}, channel)
-        return str(shares[0]["ts"]) if shares else None
+        share = self.deps.poster.shared_in(channel, file_id)
+        return share[0] if share else None
 
     def paused(self, sub: Subscription, reason: str) -> None:
         """The digest just paused itself: drop its job and DM its owner why and how to resume."""
