@@ -33,6 +33,7 @@ from bot.edits.store import EditStore
 from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics
 from bot.metrics_hooks import SlackAnswers, TimedRenderPool
+from bot.periodic import Periodic
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
 from bot.slack_retry import bounded_client
@@ -85,6 +86,7 @@ class Deps:
     )
     metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry, served on /metrics
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # what /readyz reports; draining after SIGTERM
+    periodic: Periodic = field(default_factory=Periodic)  # timers the listeners register; `serve` starts them
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -107,10 +107,7 @@ def _run(settings: Settings, deps: Deps, server: BotServer, stop: threading.Even
     from bot.alerts.scheduler import AlertScheduler
     from bot.app import create_app
     from bot.digests.scheduler import DigestScheduler
-    from bot.periodic import Periodic
     from bot.startup import slack_errors
-    from handlers.edit_flow import reconcile_sweep
-    from handlers.edits import expire_sweep
 
     app = create_app(settings, deps)
     socket_handler = None
@@ -123,11 +120,7 @@ def _run(settings: Settings, deps: Deps, server: BotServer, stop: threading.Even
             socket_handler.connect()  # type: ignore[no-untyped-call]
     else:
         server.serve_slack(app)
-    periodic = Periodic()
-    periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
-    # At start (a crash may have cut an apply off) and then about every minute.
-    every = min(60.0, settings.edit_reconcile_after_seconds)
-    periodic.every(every, lambda: reconcile_sweep(deps), "edit-reconcile", now=True)
+    periodic = deps.periodic  # the edit timers, registered by the edit listeners
     periodic.start()
     digests = DigestScheduler(deps)
     digests.start()

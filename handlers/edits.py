@@ -16,7 +16,7 @@ from bot.errors import BotError, UserError
 from bot.slack_shape import channel_id, first_action, user_id
 from bot.slack_text import md
 from handlers import edit_messages as em
-from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, tell_user
+from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, reconcile_sweep, tell_user
 from handlers.edit_modal import (
     form_changes,
     form_values,
@@ -143,7 +143,11 @@ COMMANDS = [
 
 
 def register(app: App, deps: Deps) -> None:
-    """Listen for the approval buttons, the Edit menu under charts, and the edit modals."""
+    """Listen for the approval buttons, the Edit menu under charts, and the edit modals; add the edit timers."""
+    deps.periodic.every(60, lambda: expire_sweep(deps), "edit-expiry")
+    # At start (a crash may have cut an apply off) and then about every minute.
+    every = min(60.0, deps.settings.edit_reconcile_after_seconds)
+    deps.periodic.every(every, lambda: reconcile_sweep(deps), "edit-reconcile", now=True)
 
     def decide(action: Callable[[str, str], Outcome]) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

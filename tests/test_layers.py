@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The composition root: building the Bolt app and starting `serve` put both layers together.
-WIRING = {"bot/app.py", "bot/cli.py", "bot/serve.py"}
+WIRING = {"bot/app.py", "bot/cli.py"}
 
 
 def handlers_imports(path: Path) -> list[str]:
