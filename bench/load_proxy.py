@@ -5,24 +5,24 @@
         ...
         proxy.routed  # [Routed(replica index, request body, seconds the replica took), …] in order
 
-Each request goes to the next replica in turn, as a layer-7 load balancer in front of the
-Deployment would send it. It records which replica served each request, so the client's timings
-can be split per replica. Hop-by-hop headers are dropped both ways; the body is passed unchanged,
-so Slack's signature still verifies behind it.
+It is a route on the sandboxes' own loopback server (bot.sandbox.server). Each request goes to the
+next replica in turn, as a layer-7 load balancer in front of the Deployment would send it. It records
+which replica served each request, so the client's timings can be split per replica. Hop-by-hop
+headers are dropped both ways; the body is passed unchanged, so Slack's signature still verifies.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+
+from bot.sandbox.server import LoopbackServer, Request, Response
 
 HOP_BY_HOP = frozenset(
     ("connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host")
@@ -38,13 +38,6 @@ class Routed:
     seconds: float = 0.0
 
 
-class _Server(ThreadingHTTPServer):
-    # A burst of 200 connections at once overflows socketserver's default backlog of 5, and each
-    # dropped SYN costs the client a 1 s retransmit: that would measure the kernel, not the bot.
-    request_queue_size = 1024
-    daemon_threads = True
-
-
 class RoundRobinProxy:
     """Forwards every request to the next of `backends` (base URLs) in turn; see the module docstring."""
 
@@ -58,13 +51,12 @@ class RoundRobinProxy:
         # One pooled client per backend: the proxy keeps connections to the replicas open, as a real one does.
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         self._clients = [httpx.Client(base_url=url, timeout=timeout, limits=limits) for url in backends]
-        self._httpd = _Server(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="proxy", daemon=True)
+        self._server = LoopbackServer(self._relay)
 
     @property
     def url(self) -> str:
         """The one address clients use."""
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return self._server.url
 
     def per_backend(self) -> list[int]:
         """How many requests each backend was sent."""
@@ -73,15 +65,12 @@ class RoundRobinProxy:
 
     def start(self) -> RoundRobinProxy:
         """Serve in a background thread; returns self."""
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and close the connections to the backends."""
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-        self._httpd.server_close()
+        self._server.stop()
         for client in self._clients:
             client.close()
 
@@ -91,49 +80,21 @@ class RoundRobinProxy:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
+    def _relay(self, request: Request) -> Response:
         with self.lock:
-            routed = Routed(next(self._turn), body)
+            routed = Routed(next(self._turn), request.body)
             self.routed.append(routed)
+        path = request.path + (f"?{urlencode(request.query, doseq=True)}" if request.query else "")
+        headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP | {"content-length"}}
         started = time.perf_counter()
         try:
-            return self._clients[routed.backend].request(method, path, headers=headers, content=body)
+            answer = self._clients[routed.backend].request(request.method, path, headers=headers, content=request.body)
+        except httpx.TransportError as exc:  # the replica is down: say so, as a load balancer does
+            return Response(502, f"bad gateway: {exc!r}".encode(), {"Content-Type": "text/plain"})
         finally:
             routed.seconds = time.perf_counter() - started
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms Nagle stall
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                try:
-                    answer = proxy._forward(self.command, self.path, headers, body)
-                except httpx.TransportError as exc:  # the replica is down: say so, as a load balancer does
-                    self._answer(502, [("Content-Type", "text/plain")], f"bad gateway: {exc!r}".encode())
-                    return
-                # httpx has decoded the body already, so its content-encoding no longer applies.
-                kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}]
-                self._answer(answer.status_code, kept, answer.content)
-
-            def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-                with contextlib.suppress(OSError):  # the client gave up
-                    self.send_response_only(status)
-                    for name, value in headers:
-                        if name.lower() != "content-length":
-                            self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            do_GET = do_POST = _relay
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-                pass
-
-        return Handler
+        # httpx has decoded the body already, so its content-encoding no longer applies.
+        dropped = HOP_BY_HOP | {"content-encoding", "content-length"}
+        return Response(
+            answer.status_code, answer.content, {k: v for k, v in answer.headers.items() if k.lower() not in dropped}
+        )

@@ -62,9 +62,10 @@ Route = Callable[[Request], Response]
 
 
 class _Server(ThreadingHTTPServer):
-    # socketserver's default listen backlog is 5: a burst of concurrent uploads overflows it and the
-    # kernel drops SYNs, adding a full 1 s retransmit to a request. Real Slack has no such limit.
-    request_queue_size = 128
+    # socketserver's default listen backlog is 5: a burst of concurrent uploads (or of the load
+    # test's 200 commands) overflows it and the kernel drops SYNs, adding a full 1 s retransmit to a
+    # request. Real Slack has no such limit.
+    request_queue_size = 1024
     daemon_threads = True
 
 
