@@ -119,17 +119,18 @@ class Replica:
     def wait_ready(self, timeout: float) -> None:
         """Return once /readyz answers 200 (database, schedulers and render workers ready)."""
         deadline = time.monotonic() + timeout
-        while True:
-            if not self.alive():
-                raise RuntimeError(f"replica {self.name} exited during start-up:\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"replica {self.name} not ready within {timeout} s:\n{self.log_tail()}")
-            time.sleep(0.1)
+        with httpx.Client(timeout=1.0) as poll:  # one for every poll: each httpx.get() builds a TLS context
+            while True:
+                if not self.alive():
+                    raise RuntimeError(f"replica {self.name} exited during start-up:\n{self.log_tail()}")
+                try:
+                    if poll.get(self.url + "/readyz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"replica {self.name} not ready within {timeout} s:\n{self.log_tail()}")
+                time.sleep(0.1)
 
     def metric(self, name: str, **labels: str) -> float:
         """The sum of the samples of `name` on this replica's /metrics matching `labels`."""

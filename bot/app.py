@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
 from bot.deps import Deps
@@ -24,11 +25,17 @@ from handlers.errors import bounded_respond, user_message
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, deps: Deps) -> App:
-    """A Bolt App for `settings`, with every listener registered, one error handler and its HTTP gate."""
+def create_app(settings: Settings, deps: Deps, auth: SlackResponse | None = None) -> App:
+    """A Bolt App for `settings`, with every listener registered, one error handler and its HTTP gate.
+
+    `auth` is the bot token's auth.test answer when the caller already has it (serve checks the
+    token first); without it Bolt asks Slack itself.
+    """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = GatedApp(
+        name="cekura-bot",  # without a name Bolt calls inspect.stack(), which reads every caller's source file
         client=deps.slack,
+        token_verification_enabled=auth is None,
         signing_secret=secret,
         # Listeners only parse and ack (slow work goes to deps.jobs), but give them room anyway:
         # Bolt's default pool is 5 threads.
@@ -36,6 +43,8 @@ def create_app(settings: Settings, deps: Deps) -> App:
         # A second line behind our gate (bot.slack_front), which verifies before Bolt parses anything.
         request_verification_enabled=not settings.socket_mode,
     )
+    if auth is not None:
+        app.reuse_auth_test(auth)
     # Socket Mode requests come over Slack's TLS socket and are not signed; HTTP ones must be.
     verifier = None if settings.socket_mode or not secret else SlackVerifier(secret)
     if verifier is not None:

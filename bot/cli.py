@@ -152,26 +152,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     gallery_p.add_argument("--out", type=Path, default=Path("gallery-out"), help="folder to write the PNGs to")
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as exc:
+        return _failed(args.command, exc)
+
+
+def _failed(command: str, exc: Exception) -> int:
+    """Report a failed command: one line naming the fix for a known start-up failure, else a reference."""
     from bot.errors import new_reference
     from bot.startup import EXIT_STATUS, StartupError
 
-    try:
-        return _run(args)
-    except StartupError as exc:
+    if isinstance(exc, StartupError):
         print(f"cekura-bot: {exc}", file=sys.stderr)
         return EXIT_STATUS
-    except Exception as exc:  # not one of the known start-up failures: a bug, or something new
-        reference = new_reference()
-        log.critical("cekura-bot %s failed (reference %s)", args.command, reference, exc_info=exc)
-        print(
-            f"cekura-bot: {args.command} failed unexpectedly ({exc.__class__.__name__}); reference {reference}. "
-            "The log above has the details.",
-            file=sys.stderr,
-        )
-        return 1
+    reference = new_reference()  # not one of the known start-up failures: a bug, or something new
+    log.critical("cekura-bot %s failed (reference %s)", command, reference, exc_info=exc)
+    print(
+        f"cekura-bot: {command} failed unexpectedly ({exc.__class__.__name__}); reference {reference}. "
+        "The log above has the details.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _run(args: argparse.Namespace) -> int:
+    head = None
+    if args.command == "serve":
+        from bot.serve import head_start
+
+        head = head_start()  # before any other import: the render workers take longest to be ready
     from bot.config import load_settings
     from bot.startup import writable_folder
 
@@ -188,11 +198,6 @@ def _run(args: argparse.Namespace) -> int:
         from bot.playground.run import run_playground
 
         return run_playground(args.port, open_browser=args.open)
-    head = None
-    if args.command == "serve":
-        from bot.serve import head_start
-
-        head = head_start()  # the render workers first, while the settings are read and the rest starts
     try:
         settings = load_settings(args.command)
     except BaseException:

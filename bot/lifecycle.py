@@ -75,24 +75,18 @@ def database_check(engine: Engine) -> Check:
     A schema newer than this code (a revision it does not know) is fine: during a rolling upgrade
     the new release migrates first, and migrations only add, so the old replicas stay in service.
     """
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
+    from bot.db import HEAD, REVISIONS, schema_revision
 
-    from bot.db import alembic_config
-
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    head = script.get_current_head()
-    older = {revision.revision for revision in script.walk_revisions()} - {head}
+    older = set(REVISIONS) - {HEAD}
 
     def check() -> str | None:
         try:
-            with engine.connect() as connection:
-                current = MigrationContext.configure(connection).get_current_revision()
+            current = schema_revision(engine)
         except Exception as exc:
             log.warning("readiness: database unreachable (%s)", exc.__class__.__name__)
             return f"unreachable ({exc.__class__.__name__})"
         if current is None or current in older:
-            return f"schema at {current or 'nothing'}, this release needs {head}"
+            return f"schema at {current or 'nothing'}, this release needs {HEAD}"
         return None
 
     return check

@@ -79,6 +79,21 @@ def _worker_init() -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), name="orphan-watch", daemon=True).start()
 
 
+def start_forkserver() -> multiprocessing.context.ForkServerContext:
+    """Start the render forkserver (it imports matplotlib and draws the warm-up); its context. Idempotent.
+
+    `serve` calls this before anything else: the forkserver is the slowest part of the start.
+    """
+    context = multiprocessing.get_context("forkserver")
+    preload = ["bot.render_forkserver", "matplotlib.backends.backend_agg", "bot.render_prewarm"]
+    context.set_forkserver_preload(preload)
+    # From this thread, not from whichever thread submits first: the kernel's parent-death signal
+    # (armed in the forkserver) fires when the *thread* that started it exits, so a short-lived
+    # warm-up thread would take the forkserver and every worker with it. Call it from the main thread.
+    forkserver.ensure_running()
+    return context
+
+
 class RenderPool:
     """Render charts to PNG bytes in worker processes; `workers=0` renders in the calling thread."""
 
@@ -89,13 +104,7 @@ class RenderPool:
         self._executor: ProcessPoolExecutor | None = self._new_executor() if self.workers else None
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        preload = ["bot.render_forkserver", "matplotlib.backends.backend_agg", "bot.render_prewarm"]
-        context.set_forkserver_preload(preload)
-        # Start the forkserver now, from this thread, not from whichever thread submits first: the
-        # kernel's parent-death signal (armed in the forkserver) fires when the *thread* that started
-        # it exits, so a short-lived warm-up thread would take the forkserver and every worker with it.
-        forkserver.ensure_running()
+        context = start_forkserver()
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_worker_init)
 
     def warm(self) -> None:
@@ -103,8 +112,11 @@ class RenderPool:
         if self._executor is None:
             _warm_up()
             return
-        try:
+        with self._lock:  # close() waits for this: a worker still starting when it ran would die loudly
+            if self._closed:
+                return
             futures = [self._executor.submit(os.getpid) for _ in range(self.workers)]
+        try:
             for future in futures:
                 future.result(timeout=RENDER_TIMEOUT_S)
         except Exception:
@@ -164,7 +176,8 @@ class RenderPool:
                 self._executor = self._new_executor()
 
     def close(self) -> None:
-        """Stop the workers."""
-        self._closed = True
+        """Stop the workers (waiting for any that are being started, so none is cut off half-way)."""
+        with self._lock:
+            self._closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)

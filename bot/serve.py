@@ -45,6 +45,10 @@ class Head:
 
 def head_start() -> Head:
     """Start the render workers warming (before the settings are read: they need none)."""
+    from bot.render_pool import start_forkserver
+
+    start_forkserver()  # first of all: it has matplotlib to import and the warm-up charts to draw
+
     from bot.metrics import Metrics
     from bot.metrics_hooks import TimedRenderPool
 
@@ -65,19 +69,23 @@ def serve(settings: Settings, head: Head | None = None) -> int:
     head = head or head_start()
     life, metrics, renderer = Lifecycle(), head.metrics, head.renderer
     life.require("render pool", head.warm)
-    server = _listen(*probe_port(settings), metrics, life)
+    try:
+        server = _listen(*probe_port(settings), metrics, life)
+    except BaseException:
+        renderer.close()  # before exiting: a worker still starting would die with a traceback
+        raise
     try:
         from bot.deps import slack_client
         from bot.startup import check_slack
 
-        check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops here, no files made
+        auth = check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops here
         deps = _build(settings, metrics, life, renderer)
     except BaseException:
         server.stop()
         renderer.close()
         raise
     try:
-        running = _run(settings, deps, server, stop, started)
+        running = _run(settings, deps, server, stop, started, auth)
     except BaseException:
         server.stop()
         deps.close()
@@ -102,14 +110,16 @@ def _build(settings: Settings, metrics: Metrics, life: Lifecycle, renderer: Rend
     return deps
 
 
-def _run(settings: Settings, deps: Deps, server: BotServer, stop: threading.Event, started: float) -> dict[str, Any]:
+def _run(
+    settings: Settings, deps: Deps, server: BotServer, stop: threading.Event, started: float, auth: Any
+) -> dict[str, Any]:
     """Wire and start everything, serve until `stop`; what must be drained."""
     from bot.alerts.scheduler import AlertScheduler
     from bot.app import create_app
     from bot.digests.scheduler import DigestScheduler
     from bot.startup import slack_errors
 
-    app = create_app(settings, deps)
+    app = create_app(settings, deps, auth)  # Bolt reuses the auth.test answer of the start-up check
     socket_handler = None
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

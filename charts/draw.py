@@ -29,27 +29,12 @@ def render(chart: Chart) -> bytes:
 
 
 def warm_up() -> None:
-    """Render one chart of each kind so a fresh process has its fonts, glyph caches and imports loaded."""
+    """Render one chart so a fresh process has its fonts, glyph caches and imports loaded."""
+    # One line chart is enough: it loads what every kind shares (the fonts with the CJK and emoji
+    # fallbacks, text layout, dates, the Agg canvas, the PNG writer). Measured: after it, a bar, pie,
+    # stat or empty chart draws as fast as its second time, so drawing each kind would only delay the
+    # start (by ~0.3 s, on the path to /readyz).
     start = datetime(2026, 1, 5, tzinfo=UTC)
-    stamp = "Last 7 days · warm-up ≥ 1 · 配送 🚀"  # loads the CJK and emoji fallback fonts too
-    for chart in (
-        LineChart(
-            "Warm-up",
-            stamp,
-            "UTC",
-            [(start + timedelta(hours=h), float(h % 5)) for h in range(48)],
-            "s",
-            "seconds",
-        ),
-        BarChart("Warm-up", stamp, "UTC", [(start + timedelta(days=d), float(d)) for d in range(7)], "day", "count"),
-        PieChart("Warm-up", stamp, "UTC", [("a", 3.0), ("b", 2.0), ("c", 1.0)]),
-        StatCard(
-            "Warm-up",
-            stamp,
-            "UTC",
-            {"total_calls": 1234.0, "success_rate": 92.0},
-            {"success_rate": "percent"},
-        ),
-        EmptyChart("Warm-up", stamp),
-    ):
-        render(chart)
+    stamp = "Last 7 days · warm-up ≥ 1 · 配送 🚀"
+    points = [(start + timedelta(hours=h), float(h % 5)) for h in range(48)]
+    render(LineChart("Warm-up", stamp, "UTC", points, "s", "seconds"))

@@ -99,6 +99,7 @@ class BotProcess:
                 stderr=subprocess.STDOUT,
             )
         url = f"http://127.0.0.1:{port}"
+        poll = httpx.Client(timeout=1.0)  # one for every poll: each httpx.get() would build a TLS context
 
         def healthy() -> bool:
             assert self.proc is not None
@@ -107,11 +108,12 @@ class BotProcess:
                     return True  # start-up work (the digest catch-up) reached the kill point first
                 raise AssertionError(f"the bot exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                return httpx.get(url + "/readyz", timeout=1.0).status_code == 200
+                return poll.get(url + "/readyz").status_code == 200
             except httpx.TransportError:
                 return False
 
-        until(healthy, timeout, "the bot's /readyz")
+        with poll:
+            until(healthy, timeout, "the bot's /readyz")
         self.url = url
         if self.driver is not None:
             self.driver.close()

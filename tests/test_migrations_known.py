@@ -1,0 +1,53 @@
+"""bot.db.REVISIONS (what a start at the head reads instead of importing Alembic) against the migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from bot.db import HEAD, REVISIONS, alembic_config, make_engine, migrate, schema_revision
+
+
+def test_revisions_list_every_migration_in_order() -> None:
+    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    chain = [revision.revision for revision in script.walk_revisions()][::-1]  # walk goes newest first
+    assert tuple(chain) == REVISIONS, "add the new migration's revision to bot.db.REVISIONS"
+    assert script.get_current_head() == HEAD
+
+
+def test_a_database_at_the_head_starts_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.sqlite"
+    engine = make_engine(url)
+    migrate(engine)  # the first start creates the tables
+    engine.dispose()
+    probe = (
+        "import sys; from bot.db import make_engine, migrate; "
+        f"migrate(make_engine({url!r})); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_database_one_migration_behind_is_migrated(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/bot.sqlite")
+    migrate(engine)
+    command.downgrade(alembic_config(engine), "-1")  # as the release before this one left it
+    assert schema_revision(engine) == REVISIONS[-2]
+    migrate(engine)
+    assert schema_revision(engine) == HEAD
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(file_ids) FROM alert_claims")).scalar() == 0
+    engine.dispose()
+
+
+def test_an_empty_database_has_no_revision() -> None:
+    engine = make_engine("sqlite://")
+    assert schema_revision(engine) is None
+    migrate(engine)
+    assert schema_revision(engine) == HEAD
