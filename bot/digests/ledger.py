@@ -18,12 +18,12 @@ younger than the grace period — so a night of downtime is one late post, not a
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Table, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -227,8 +227,9 @@ class DeliveryLedger:
         try:
             dialect = session.get_bind().dialect.name
             if dialect in ("postgresql", "sqlite"):
-                # ON CONFLICT DO NOTHING: a lost race is a normal answer, not a logged error.
-                insert = (postgresql if dialect == "postgresql" else sqlite).insert(_T).values(values)
+                # ON CONFLICT DO NOTHING: a lost race is a normal answer, not a logged error. The
+                # dialect's module is loaded here: the engine has loaded its own, never the other one.
+                insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(_T).values(values)
                 statement: Any = insert.on_conflict_do_nothing(index_elements=["subscription_id", "slot"])
             else:
                 statement = _T.insert().values(values)
