@@ -20,6 +20,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.deadlines import shared_tls
+
 TIMEOUT_S = 10
 RETRIES = 2
 MAX_RATE_WAIT_S = 5
@@ -64,4 +66,6 @@ def worst_case_s() -> float:
 
 def bounded_client(token: str | None, base_url: str) -> WebClient:
     """A WebClient whose every call ends within `worst_case_s()`."""
-    return WebClient(token=token, base_url=base_url, timeout=TIMEOUT_S, retry_handlers=retry_handlers())
+    return WebClient(
+        token=token, base_url=base_url, timeout=TIMEOUT_S, retry_handlers=retry_handlers(), ssl=shared_tls()
+    )

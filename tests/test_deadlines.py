@@ -132,3 +132,12 @@ def test_a_call_never_outlives_the_commands_deadline():
         cekura.get_dashboard(1)
     assert "no answer within 0 s" in str(caught.value)
     assert calls == [], "no attempt starts once the deadline has passed"
+
+
+def test_slack_and_cekura_calls_share_one_tls_context():
+    # slack_sdk's urllib keeps no connection open: without a context of ours it loads the CA bundle
+    # again (~30 ms of CPU) for every call to https://slack.com.
+    client = slack_retry.bounded_client("xoxb-1", "https://slack.com/api/")
+    transport = deadlines.deadline_transport(httpx.Limits(max_connections=2))
+    assert client.ssl is deadlines.shared_tls()
+    assert transport._pool._ssl_context is deadlines.shared_tls()
