@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,16 +70,14 @@ def serve(settings: Settings, head: Head | None = None) -> int:
     head = head or head_start()
     life, metrics, renderer = Lifecycle(), head.metrics, head.renderer
     life.require("render pool", head.warm)
+    auth_check = _in_background(_check_slack, settings)  # Slack's answer is awaited while the rest loads
     try:
         server = _listen(*probe_port(settings), metrics, life)
     except BaseException:
         renderer.close()  # before exiting: a worker still starting would die with a traceback
         raise
     try:
-        from bot.deps import slack_client
-        from bot.startup import check_slack
-
-        auth = check_slack(slack_client(settings), settings.slack_api_url)  # a wrong token or URL stops here
+        auth = auth_check.result()  # a wrong token or URL stops here, before the database is touched
         deps = _build(settings, metrics, life, renderer)
     except BaseException:
         server.stop()
@@ -91,6 +90,27 @@ def serve(settings: Settings, head: Head | None = None) -> int:
         deps.close()
         raise
     return _drain(settings, deps, server, running)
+
+
+def _check_slack(settings: Settings) -> Any:
+    from bot.deps import slack_client
+    from bot.startup import check_slack
+
+    return check_slack(slack_client(settings), settings.slack_api_url)
+
+
+def _in_background(fn: Callable[[Settings], Any], settings: Settings) -> Future[Any]:
+    """Start `fn(settings)` in a thread: its network round trips overlap the imports still to come."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(settings))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"start-{fn.__name__.strip('_')}", daemon=True).start()
+    return future
 
 
 def probe_port(settings: Settings) -> tuple[str, int]:
