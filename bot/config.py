@@ -134,8 +134,9 @@ class Settings(BaseSettings):
     alert_claim_stale_seconds: float = Field(
         120,
         gt=0,
-        description="An alert notification claimed longer ago than this belongs to a worker presumed dead and "
-        "is taken over (after asking Slack whether its post landed). Keep well above one post's time.",
+        description="A live worker renews its alert claims every third of this while it evaluates and posts; a "
+        "claim not renewed for this long belongs to a worker presumed dead and is taken over (after asking "
+        "Slack whether its post landed).",
     )
     digest_lease_seconds: float = Field(
         60,

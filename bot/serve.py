@@ -191,11 +191,14 @@ def _drain(settings: Settings, deps: Deps, server: BotServer, running: dict[str,
     unfinished = [name for name, thread in threads.items() if thread.is_alive()]
     if unfinished or not deps.wait_idle(timeout=0):
         released = deps.ledger.release(running["digests"].worker)
+        alert_claims = deps.alerts.release(deps.alert_evaluator.worker)
         log.warning(
-            "drain: %s still running after %.0f s; %d digest claim(s) released for another replica; exiting",
+            "drain: %s still running after %.0f s; %d digest and %d alert claim(s) released for another "
+            "replica; exiting",
             ", ".join(unfinished) or "jobs",
             grace,
             released,
+            alert_claims,
         )
         server.stop()
         logging.shutdown()  # flush: os._exit skips it

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from bot.db import make_engine, migrate, session_factory
 from bot.digests import Delivery, DeliveryLedger, DigestStore, Subscription, parse_schedule
-from bot.digests.lease import Heartbeat
 from bot.digests.tables import DeliveryState
 from tests.conftest import fresh_pg_schema
 
@@ -130,7 +129,7 @@ def test_the_heartbeat_renews_while_a_delivery_runs_and_stops_after(engine: Engi
     assert ledger.claim(sub.id, slot, "beating")
     first = ledger.get(sub.id, slot)
     assert first is not None and first.lease_until is not None
-    with Heartbeat(ledger, "beating"):
+    with ledger.heartbeat("beating"):
         deadline = time.monotonic() + 10
         while (row := ledger.get(sub.id, slot)) is not None and row.lease_until == first.lease_until:
             assert time.monotonic() < deadline, "the heartbeat never renewed the lease"

@@ -125,7 +125,7 @@ def test_a_delivery_cut_off_by_the_grace_is_released_and_taken_over_at_once(worl
         stopped = time.monotonic()
         assert _terminate(first, 15) == 0
         assert time.monotonic() - stopped < 10  # the grace (1 s) plus the exit, not the 4 s fetch per call
-        assert first.log_has("digest claim(s) released")
+        assert first.log_has("1 digest and 0 alert claim(s) released")
         row = ledger.get(sub.id, slot)
         assert row is not None and row.state.value == "claimed" and row.lease_until is not None
         assert row.lease_until < datetime.now(UTC)  # released: free now, not in 120 s

@@ -55,6 +55,10 @@ class Evaluator(NoticeDelivery):
 
     def tick(self, now: datetime) -> TickResult:
         """Evaluate every alert due at `now`, then deliver every owed notification."""
+        with self.store.heartbeat(self.worker):  # a slow Cekura or Slack must not make our claims look dead
+            return self._tick(now)
+
+    def _tick(self, now: datetime) -> TickResult:
         result = TickResult()
         won: list[tuple[Alert, datetime]] = []
         for alert in self.store.active():

@@ -6,8 +6,9 @@
         ledger.record_files(notice, file_ids)            # before Slack shares them (crash recovery)
         ledger.finish_notice(notice.id, worker, ts=ts)
 
-A notification is claimed by compare-and-set; a claim older than `stale_after` belongs to a worker
-presumed dead and is taken over, keeping the file ids it recorded so the successor can ask Slack
+A notification is claimed by compare-and-set; its worker renews the claim while it evaluates and
+posts (`heartbeat`), so a claim older than `stale_after` belongs to a worker presumed dead and is
+taken over, keeping the file ids it recorded so the successor can ask Slack
 (files.info) whether the dead worker's post landed before posting again.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.alerts.records import Alert, Clock, Notice
 from bot.alerts.tables import AlertRow, ClaimRow, IncidentRow
 from bot.db import session_scope
+from bot.heartbeat import Heartbeat
 
 
 class AlertLedger:
@@ -133,9 +135,11 @@ class AlertLedger:
             rows = {row.id: row for row in candidates}
         won: list[Notice] = []
         for ident, state, attempts in seen:
+            # Still pending, or still stale: a claim its live owner renewed meanwhile is not taken.
+            unchanged = or_(ClaimRow.state == "pending", ClaimRow.claimed_at < now - self.stale_after)
             cas = (
                 update(ClaimRow)
-                .where(ClaimRow.id == ident, ClaimRow.state == state, ClaimRow.attempts == attempts)
+                .where(ClaimRow.id == ident, ClaimRow.state == state, ClaimRow.attempts == attempts, unchanged)
                 .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=attempts + 1)
             )
             with session_scope(self._factory) as session:
@@ -147,6 +151,25 @@ class AlertLedger:
                         Notice(ident, row.alert_id, row.kind, row.incident_id, payload, worker, attempts + 1, files)
                     )
         return won
+
+    def renew(self, worker: str) -> int:
+        """Refresh the claims `worker` holds (it is alive, still evaluating or posting); how many."""
+        statement = update(ClaimRow).where(ClaimRow.claimed_by == worker, ClaimRow.state == "claimed")
+        with session_scope(self._factory) as session:
+            return int(session.execute(statement.values(claimed_at=self._clock())).rowcount)  # type: ignore[attr-defined]
+
+    def heartbeat(self, worker: str) -> Heartbeat:
+        """Renews `worker`'s claims every third of `stale_after` while the `with` block runs."""
+        every_s = self.stale_after.total_seconds() / 3
+        return Heartbeat(lambda: self.renew(worker), every_s, f"the alert claims of {worker}")
+
+    def release(self, worker: str) -> int:
+        """Make `worker`'s unfinished claims stale now, so the next sweep of any worker takes them over
+        (a draining process that could not finish); how many were released."""
+        stale = self._clock() - self.stale_after - timedelta(seconds=1)
+        statement = update(ClaimRow).where(ClaimRow.claimed_by == worker, ClaimRow.state == "claimed")
+        with session_scope(self._factory) as session:
+            return int(session.execute(statement.values(claimed_at=stale)).rowcount)  # type: ignore[attr-defined]
 
     def record_files(self, notice: Notice, file_ids: list[str]) -> bool:
         """Remember the charts uploaded for `notice` before Slack shares them; False when the claim is not ours."""

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Literal
 
 from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
-from bot.digests.lease import Heartbeat
 from bot.digests.notify import error_words, notifier_for
 from bot.digests.records import DueSlot
 from bot.digests.store import Subscription
@@ -136,7 +135,7 @@ class Deliverer:
         batch = Batch()
         if not groups:
             return batch
-        with Heartbeat(self.deps.ledger, self.worker):
+        with self.deps.ledger.heartbeat(self.worker):
             futures = [self._groups.submit(self._group, members, now, requester) for members in groups.values()]
             for future in futures:
                 try:

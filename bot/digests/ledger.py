@@ -32,6 +32,7 @@ from bot.digests.records import Delivery, DueSlot, delivery_of, slot_key
 from bot.digests.schedule import slots_between
 from bot.digests.store import Subscription
 from bot.digests.tables import DeliveryState, DigestDelivery
+from bot.heartbeat import Heartbeat
 
 Clock = Callable[[], datetime]
 LATE_AFTER = timedelta(minutes=1)  # a slot delivered later than this after its time is marked late
@@ -112,6 +113,10 @@ class DeliveryLedger:
             .values(lease_until=now + self.lease)
         )
         return self._execute(statement)
+
+    def heartbeat(self, worker: str) -> Heartbeat:
+        """Renews `worker`'s leases every third of a lease while the `with` block runs."""
+        return Heartbeat(lambda: self.renew(worker), self.lease.total_seconds() / 3, f"the digest leases of {worker}")
 
     def release(self, worker: str) -> int:
         """End the leases of `worker`'s unfinished claims now, so another worker takes them at once
