@@ -6,6 +6,12 @@ as its workers exist. The forkserver has a single thread, so drawing in it befor
 Nothing else imports this module.
 """
 
+import gc
+
 from charts.draw import warm_up
 
 warm_up()
+# Everything loaded so far lives as long as the process: out of the collector's sight (gc.freeze),
+# the workers forked from here never touch those pages, so they stay shared copy-on-write.
+gc.freeze()
+gc.enable()

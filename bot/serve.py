@@ -12,6 +12,7 @@ once instead of after the lease, and the process exits 0 without waiting for it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -158,6 +159,8 @@ def _run(
     alerting.start()
     for name, scheduler in (("edit timers", periodic), ("digest scheduler", digests), ("alert scheduler", alerting)):
         deps.lifecycle.require(name, _running_check(scheduler))
+    gc.freeze()  # what start-up loaded lives as long as the process: no collection needs to look at it
+    gc.enable()  # (disabled by bot.cli for the start)
     server.ready.set()
     mode = "Socket Mode" if settings.socket_mode else f"HTTP on :{server.port}/slack/events"
     log.info("cekura-bot started in %.2f s (%s); ready once the render pool is warm", time.monotonic() - started, mode)
