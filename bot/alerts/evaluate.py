@@ -193,6 +193,7 @@ class Evaluator(NoticeDelivery):
             changes |= {"paused": True, "paused_reason": f"paused itself after {own} failed evaluations: {words}"}
             notices.append(("paused", {"error": words, "failures": own}))
         log.info("alert %s: evaluation failed (%d in a row): %s", alert.id, failures, words)
-        if self.store.commit(alert, slot, changes, notices):
+        if self.store.commit(alert, slot, changes, notices, slot_error=words):
             result.evaluated.append(alert.id)
-        self.store.finish_slot(alert.id, slot, words)
+        else:
+            self.store.finish_slot(alert.id, slot, words)

@@ -27,6 +27,9 @@ from bot.alerts.tables import AlertRow, ClaimRow, IncidentRow
 from bot.db import session_scope
 from bot.heartbeat import Heartbeat
 
+# The ORM would look for loaded rows to update after each UPDATE; these short sessions load none.
+_UNSYNCED = {"synchronize_session": False}
+
 
 class AlertLedger:
     """Slot claims and notification claims of alerts; `AlertStore` adds the rules and incidents."""
@@ -77,11 +80,13 @@ class AlertLedger:
         *,
         open_incident: dict[str, Any] | None = None,
         incident: dict[str, Any] | None = None,
+        slot_error: str | None = None,
     ) -> bool:
         """Write one evaluation's outcome if the alert is unchanged since it was read; False otherwise.
 
         `open_incident` creates an incident (its id goes to the alert and to the notices);
-        `incident` updates the alert's current one; `notices` are (kind, payload) outbox rows.
+        `incident` updates the alert's current one; `notices` are (kind, payload) outbox rows. The
+        slot's claim is marked done (or failed with `slot_error`) in the same transaction.
         """
         now = self._clock()
         with session_scope(self._factory) as session:
@@ -93,9 +98,10 @@ class AlertLedger:
                 session.flush()
                 incident_id = values["incident_id"] = created.id
             elif incident is not None and incident_id is not None:
-                session.execute(update(IncidentRow).where(IncidentRow.id == incident_id).values(**incident))
+                changed = update(IncidentRow).where(IncidentRow.id == incident_id).values(**incident)
+                session.execute(changed, execution_options=_UNSYNCED)
             cas = update(AlertRow).where(AlertRow.id == alert.id, AlertRow.version == alert.version).values(**values)
-            if not session.execute(cas).rowcount:  # type: ignore[attr-defined]
+            if not session.execute(cas, execution_options=_UNSYNCED).rowcount:  # type: ignore[attr-defined]
                 session.rollback()
                 return False
             for kind, payload in notices:
@@ -112,15 +118,13 @@ class AlertLedger:
                         created_at=now,
                     )
                 )
-        self.finish_slot(alert.id, slot)
+            session.execute(_finished(alert.id, slot, slot_error))
         return True
 
     def finish_slot(self, alert_id: int, slot: datetime, error: str | None = None) -> None:
-        """Mark an evaluation claim done (or failed, with why)."""
-        key = f"eval:{slot.isoformat()}"
-        values = {"state": "failed" if error else "done", "error": error}
+        """Mark an evaluation claim done (or failed, with why), outside `commit`."""
         with session_scope(self._factory) as session:
-            session.execute(update(ClaimRow).where(ClaimRow.alert_id == alert_id, ClaimRow.key == key).values(**values))
+            session.execute(_finished(alert_id, slot, error))
 
     def claim_notices(self, worker: str, limit: int = 200) -> list[Notice]:
         """Claim owed notifications: pending ones, and claims of workers presumed dead (stale)."""
@@ -206,3 +210,10 @@ class AlertLedger:
         query = select(ClaimRow).where(ClaimRow.alert_id == alert_id, ClaimRow.kind != "eval").order_by(ClaimRow.id)
         with session_scope(self._factory) as session:
             return [(row.kind, row.state, row.message_ts) for row in session.scalars(query)]
+
+
+def _finished(alert_id: int, slot: datetime, error: str | None) -> Any:
+    """The UPDATE that marks the evaluation claim of (alert, slot) done, or failed with `error`."""
+    values = {"state": "failed" if error else "done", "error": error}
+    statement = update(ClaimRow).where(ClaimRow.alert_id == alert_id, ClaimRow.key == f"eval:{slot.isoformat()}")
+    return statement.values(**values).execution_options(**_UNSYNCED)
