@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -102,15 +102,9 @@ def _check_slack(settings: Settings) -> Any:
 
 def _in_background(fn: Callable[[Settings], Any], settings: Settings) -> Future[Any]:
     """Start `fn(settings)` in a thread: its network round trips overlap the imports still to come."""
-    future: Future[Any] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(settings))
-        except BaseException as exc:  # handed to whoever waits on the future
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name=f"start-{fn.__name__.strip('_')}", daemon=True).start()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-check")
+    future = pool.submit(fn, settings)
+    pool.shutdown(wait=False)  # the thread ends with the call
     return future
 
 

@@ -57,6 +57,7 @@ def test_sigterm_mid_dashboard_post_still_posts_it_once_and_refuses_new_work(wor
     url = bot.url
     try:
         assert httpx.get(url + "/readyz").text == "ready"
+        assert len(slack.calls("auth.test")) == 1  # the start-up check's answer serves Bolt too
         cekura.latency = 0.4  # each widget's data takes a while: the post is in flight for seconds
         assert bot.driver is not None
         ack = bot.driver.command("dashboard 12")
