@@ -15,12 +15,23 @@ Every message of a BotError is safe to show in Slack: none carries a secret.
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 
 def new_reference() -> str:
     """A short id that ties a user-facing error to its log line."""
     return secrets.token_hex(4)
+
+
+def error_words(exc: BaseException, doing: str, log: logging.Logger) -> str:
+    """`exc` as users may read it (e.g. in a digest or alert notice); an unexpected one is logged on
+    `log` as "`doing` failed unexpectedly", with the reference the words give."""
+    if isinstance(exc, BotError):
+        return str(exc)
+    reference = new_reference()
+    log.error("%s failed unexpectedly (reference %s)", doing, reference, exc_info=exc)
+    return f"an unexpected error on my side (reference `{reference}`)"
 
 
 class BotError(Exception):

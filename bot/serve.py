@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,10 @@ def serve(settings: Settings, head: Head | None = None) -> int:
     head = head or head_start()
     life, metrics, renderer = Lifecycle(), head.metrics, head.renderer
     life.require("render pool", head.warm)
-    auth_check = _in_background(_check_slack, settings)  # Slack's answer is awaited while the rest loads
+    # The Slack check's round trips overlap the imports still to come; its answer is awaited below.
+    starting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-check")
+    auth_check = starting.submit(_check_slack, settings)
+    starting.shutdown(wait=False)  # the thread ends with the call
     try:
         server = _listen(*probe_port(settings), metrics, life)
     except BaseException:
@@ -98,14 +101,6 @@ def _check_slack(settings: Settings) -> Any:
     from bot.startup import check_slack
 
     return check_slack(slack_client(settings), settings.slack_api_url)
-
-
-def _in_background(fn: Callable[[Settings], Any], settings: Settings) -> Future[Any]:
-    """Start `fn(settings)` in a thread: its network round trips overlap the imports still to come."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-check")
-    future = pool.submit(fn, settings)
-    pool.shutdown(wait=False)  # the thread ends with the call
-    return future
 
 
 def probe_port(settings: Settings) -> tuple[str, int]:

@@ -8,16 +8,12 @@ Widget definitions change rarely, so they are cached for ten minutes; a 404 drop
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.cekura import CekuraClient
 from bot.cekura_models import FilterJSON, Widget
-from bot.errors import BotError, new_reference
-
-log = logging.getLogger(__name__)
 
 
 class WidgetCatalog:
@@ -47,12 +43,3 @@ class WidgetCatalog:
         """Drop a cached widget (after a 404, so a restored widget is seen again)."""
         with self._lock:
             self._cache.pop(widget_id, None)
-
-
-def error_words(exc: BaseException) -> str:
-    """A failure as users may read it; the unexpected ones are logged with a reference."""
-    if isinstance(exc, BotError):
-        return str(exc)
-    reference = new_reference()
-    log.error("alert evaluation failed unexpectedly (reference %s)", reference, exc_info=exc)
-    return f"an unexpected error on my side (reference `{reference}`)"

@@ -15,10 +15,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.alerts.catalog import error_words
 from bot.alerts.measure import Reading
 from bot.alerts.store import Alert, AlertStore, Incident, Notice
-from bot.errors import SlackDeliveryError, UpstreamError
+from bot.errors import SlackDeliveryError, UpstreamError, error_words
 from bot.kill_points import kill_point
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ class NoticeDelivery:
         return uploaded
 
     def _undelivered(self, notice: Notice, alert: Alert, exc: Exception) -> None:
-        words = error_words(exc)
+        words = error_words(exc, "alert notification", log)
         if isinstance(exc, UpstreamError):  # Slack down: the same notice is owed again at the next tick
             self.store.finish_notice(notice.id, self.worker, error=words, retry=True)
             return

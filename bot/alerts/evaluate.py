@@ -18,14 +18,14 @@ from typing import Any
 
 from bot import filters
 from bot.alerts import measure
-from bot.alerts.catalog import WidgetCatalog, error_words
+from bot.alerts.catalog import WidgetCatalog
 from bot.alerts.deliver import AlertNotifier, NoticeDelivery, TickResult
 from bot.alerts.measure import Reading
 from bot.alerts.state import Status, step
 from bot.alerts.store import Alert, AlertStore, slot_of
 from bot.cekura import CekuraClient
 from bot.cekura_models import FilterJSON, Widget, WidgetData
-from bot.errors import NotFound, SlackDeliveryError
+from bot.errors import NotFound, SlackDeliveryError, error_words
 
 log = logging.getLogger(__name__)
 __all__ = ["AlertNotifier", "Evaluator", "TickResult", "WidgetCatalog"]
@@ -180,7 +180,7 @@ class Evaluator(NoticeDelivery):
             result.taken.append(alert.id)  # changed meanwhile (edited, or another worker): next slot
 
     def _failed(self, alert: Alert, slot: datetime, exc: BaseException, result: TickResult) -> None:
-        words = error_words(exc)
+        words = error_words(exc, "alert evaluation", log)
         result.readings[alert.id] = words
         failures = alert.failures + 1
         own = alert.own_failures + 1 if isinstance(exc, OWN_FAULTS) else 0

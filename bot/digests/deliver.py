@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Literal
 
 from bot import filters
 from bot.digests.build import Digest, DigestBuilder, Period, period_for
-from bot.digests.notify import error_words, notifier_for
+from bot.digests.notify import notifier_for
 from bot.digests.records import DueSlot
 from bot.digests.store import Subscription
-from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError
+from bot.errors import CekuraRejected, NotFound, SlackDeliveryError, UserError, error_words
 from bot.kill_points import kill_point
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class Deliverer:
 
     def _failed(self, item: DueSlot, exc: BaseException, requester: str | None) -> Outcome:
         sub, slot = item.subscription, item.slot
-        words = error_words(exc)
+        words = error_words(exc, "digest delivery", log)
         self.deps.ledger.mark_failed(sub.id, slot, words, worker=self.worker)
         if requester:
             return Outcome(sub.id, slot, "failed", words)  # the requester hears it directly

@@ -6,19 +6,15 @@ puts that class in `deps.digest_notifier`, and the deliverer builds one from it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.digests.build import Digest
 from bot.digests.store import Subscription
-from bot.errors import BotError, new_reference
 
 if TYPE_CHECKING:
     from bot.deps import Deps
-
-log = logging.getLogger(__name__)
 
 
 class DigestNotifier(Protocol):
@@ -51,15 +47,6 @@ class DigestNotifier(Protocol):
 
 
 NotifierFactory = Callable[["Deps", Callable[[int], None]], DigestNotifier]
-
-
-def error_words(exc: BaseException) -> str:
-    """A failure as users may read it; the unexpected ones are logged with a reference."""
-    if isinstance(exc, BotError):
-        return str(exc)
-    reference = new_reference()
-    log.error("digest delivery failed unexpectedly (reference %s)", reference, exc_info=exc)
-    return f"an unexpected error on my side (reference `{reference}`)"
 
 
 def notifier_for(deps: Deps, on_pause: Callable[[int], None]) -> DigestNotifier:
