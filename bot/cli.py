@@ -23,8 +23,8 @@ def check(settings: Settings) -> int:
     """Verify the settings, that Slack and Cekura accept the credentials, and the database; 2 if any fails."""
     from bot.cekura import CekuraClient
     from bot.db import schema_status
-    from bot.deps import slack_client
     from bot.errors import BotError, UpstreamError
+    from bot.slack_retry import slack_client
     from bot.startup import EXIT_STATUS, StartupError, cekura_problem, check_slack, quiet
 
     failed = False
@@ -182,6 +182,9 @@ def _run(args: argparse.Namespace) -> int:
         import gc
 
         gc.disable()  # until serve is ready: start-up makes almost no garbage, and collecting costs ~10 %
+        from bot.render_pool import start_forkserver
+
+        start_forkserver()  # first of all: it has matplotlib to import and a chart to draw, the slowest part
         from bot.serve import head_start
 
         head = head_start()  # before any other import: the render workers take longest to be ready

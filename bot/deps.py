@@ -36,7 +36,7 @@ from bot.metrics_hooks import SlackAnswers, TimedRenderPool
 from bot.periodic import Periodic
 from bot.render_pool import RenderPool
 from bot.slack_post import SlackPoster
-from bot.slack_retry import bounded_client
+from bot.slack_retry import slack_client
 
 Clock = Callable[[], datetime]
 JobKind = Literal["cekura", "local"]
@@ -50,12 +50,6 @@ LOCAL_JOBS = 8
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """A WebClient for the configured Slack; every call ends within `bot.slack_retry.worst_case_s()`."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return bounded_client(token, settings.slack_api_url)
 
 
 @dataclass

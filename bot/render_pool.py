@@ -14,7 +14,6 @@ by itself once the last of them is gone (its pipe closes).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import os
@@ -27,8 +26,10 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
+from typing import TYPE_CHECKING
 
-from charts.spec import Chart
+if TYPE_CHECKING:
+    from charts.spec import Chart
 
 log = logging.getLogger(__name__)
 RENDER_TIMEOUT_S = 60.0
@@ -40,6 +41,8 @@ def die_with_parent() -> None:
     """Have the kernel SIGKILL this process when its parent dies (Linux); exit now if it already has."""
     parent = os.getppid()
     if sys.platform.startswith("linux"):
+        import ctypes  # here: the bot's own process, which imports this module first of all, needs none
+
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
             log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())

@@ -49,7 +49,7 @@ def head_start() -> Head:
     """Start the render workers warming (before the settings are read: they need none)."""
     from bot.render_pool import start_forkserver
 
-    start_forkserver()  # first of all: it has matplotlib to import and the warm-up charts to draw
+    start_forkserver()  # already running when bot.cli started it, before importing this module
 
     from bot.metrics import Metrics
     from bot.metrics_hooks import TimedRenderPool
@@ -97,7 +97,7 @@ def serve(settings: Settings, head: Head | None = None) -> int:
 
 
 def _check_slack(settings: Settings) -> Any:
-    from bot.deps import slack_client
+    from bot.slack_retry import slack_client
     from bot.startup import check_slack
 
     return check_slack(slack_client(settings), settings.slack_api_url)

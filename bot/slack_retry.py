@@ -9,6 +9,8 @@ reports. `worst_case_s()` is the resulting bound, checked by a test.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -21,6 +23,9 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.deadlines import shared_tls
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 TIMEOUT_S = 10
 RETRIES = 2
@@ -69,3 +74,9 @@ def bounded_client(token: str | None, base_url: str) -> WebClient:
     return WebClient(
         token=token, base_url=base_url, timeout=TIMEOUT_S, retry_handlers=retry_handlers(), ssl=shared_tls()
     )
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """A WebClient for the configured Slack; every call ends within `worst_case_s()`."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return bounded_client(token, settings.slack_api_url)
