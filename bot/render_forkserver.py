@@ -15,5 +15,5 @@ gc.disable()  # until bot.render_prewarm is done: importing matplotlib makes no 
 # matplotlib imports its 3D toolkit eagerly, only to register the projection (~60 ms of the forkserver's
 # path to /readyz); no chart here is 3D. A None in sys.modules makes that import fail, which matplotlib
 # expects (it warns and leaves the projection out); only that warning is silenced.
-sys.modules.setdefault("mpl_toolkits.mplot3d", None)
+sys.modules.setdefault("mpl_toolkits.mplot3d", None)  # type: ignore[arg-type]  # None: "cannot be imported"
 warnings.filterwarnings("ignore", message="Unable to import Axes3D", category=UserWarning)
