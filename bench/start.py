@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +48,11 @@ class Start:
     rss_mib: float  # the bot, its forkserver and render workers, once ready
 
 
+def _port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _status(client: httpx.Client, url: str) -> int:
     try:
         return client.get(url).status_code
@@ -76,6 +82,8 @@ def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str) -> Star
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env)
         try:
+            while not _port_open(port):
+                time.sleep(0.01)
             while _status(poll, base + "/healthz") != 200:
                 time.sleep(0.01)
             healthz = time.perf_counter() - started
