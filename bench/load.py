@@ -33,7 +33,7 @@ from bench.load_check import (
     settled,
     warm_up,
 )
-from bench.load_proxy import RoundRobinProxy
+from bench.load_proxy import ProxyProcess
 from bench.load_replicas import Replica, load_database
 from bench.run import LATENCY, machine, percentile
 from bot import filters
@@ -167,7 +167,8 @@ class LoadRun:
             "",
             f"Machine: {machine()}. Run: `python -m bench.load` on {time.strftime('%Y-%m-%d', time.gmtime())}. "
             "Two `python -m bot.cli serve` processes share one PostgreSQL database; a round-robin HTTP proxy on "
-            "loopback (bench/load_proxy.py) is the one address the signed slash commands go to. The digests "
+            "loopback, in a process of its own (bench/load_proxy.py), is the one address the signed slash "
+            "commands go to. The digests "
             f"(each to its own channel, over {len(DASHBOARDS) * len(CONDITIONS)} dashboard × condition groups) were "
             f"subscribed before the replicas started, due at {self.slot:%H:%M} UTC, and every command was sent at "
             "that second, each from its own channel so each answer is counted where it belongs (ack body, "
@@ -248,7 +249,7 @@ def run_load(commands: int, digests: int, *, latency: float = LATENCY, margin: f
             for replica in replicas:
                 replica.wait_ready(max(30.0, margin * 3))
             ready = datetime.now(UTC) < slot
-            with RoundRobinProxy([r.url for r in replicas]) as proxy:
+            with ProxyProcess([r.url for r in replicas]) as proxy:
                 warm_up(proxy, slack, len(replicas))
                 fire(proxy, slack, sent, slot)
                 finished = settled(slack, sent, digests, replicas, timeout)

@@ -11,16 +11,17 @@ response_url post, a message with charts) belongs to it, and a second answer sho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs
 
-from bench.load_proxy import RoundRobinProxy
+from bench.load_client import fire_from_own_process
+from bench.load_proxy import ProxyProcess
 from bot.sandbox.harness import SIGNING_SECRET
 from bot.sandbox.slack_driver import SlackDriver
 from bot.sandbox.slack_records import Message
@@ -84,40 +85,33 @@ def prepare_channels(slack: SlackSandbox, commands: list[Command]) -> None:
         slack.add_channel(command.channel, command.channel.lower(), members=(slack.bot_user_id, "U_ALICE"))
 
 
-def warm_up(proxy: RoundRobinProxy, slack: SlackSandbox, replicas: int) -> None:
+def warm_up(proxy: ProxyProcess, slack: SlackSandbox, replicas: int) -> None:
     """One `help` per replica through the proxy (uncounted), so the load meets warm processes."""
     slack.add_channel("C_WARMUP", "warm-up", members=(slack.bot_user_id, "U_ALICE"))
     with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack) as driver:
         for _ in range(replicas):
             assert driver.command("help", channel="C_WARMUP").status == 200
-    with proxy.lock:
-        proxy.routed.clear()
+    proxy.clear()
 
 
-def fire(proxy: RoundRobinProxy, slack: SlackSandbox, commands: list[Command], at: datetime) -> None:
-    """Send every command at the instant `at`, each from its own thread and connection, recording its ack."""
-    go = threading.Event()
-
-    def send(command: Command) -> None:
-        with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack, timeout=60.0) as driver:
-            go.wait()
-            ack = driver.command(command.text, channel=command.channel)
+def fire(proxy: ProxyProcess, slack: SlackSandbox, commands: list[Command], at: datetime) -> None:
+    """Send every command at the instant `at`, each on its own connection from a client process of its
+    own (bench/load_client.py), recording its ack and which replica the proxy sent it to."""
+    with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack) as driver:
+        forms = [driver.command_form(c.text, channel=c.channel)[0] for c in commands]
+        prepared = [(form, driver.signed_headers(form)) for form in forms]
+    acks = fire_from_own_process(proxy.url + EVENTS_PATH, prepared, at.timestamp())
+    for command, ack in zip(commands, acks, strict=True):
         command.status, command.ack_ms = ack.status, ack.elapsed_ms
-        command.ack_text = str(ack.json.get("text", "")) if isinstance(ack.json, dict) else ack.body
-
-    threads = [threading.Thread(target=send, args=(c,), name=f"cmd-{i}") for i, c in enumerate(commands)]
-    for thread in threads:
-        thread.start()
-    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
-    go.set()
-    for thread in threads:
-        thread.join()
+        command.ack_text = ack.body
+        with contextlib.suppress(ValueError):
+            answer = json.loads(ack.body)
+            command.ack_text = str(answer.get("text", "")) if isinstance(answer, dict) else ack.body
     by_channel = {c.channel: c for c in commands}
-    with proxy.lock:
-        for routed in proxy.routed:
-            command = by_channel.get(parse_qs(routed.body.decode()).get("channel_id", [""])[0])
-            if command is not None:
-                command.replica, command.backend_ms = routed.backend, routed.seconds * 1000
+    for routed in proxy.records():
+        command = by_channel.get(parse_qs(routed.body.decode()).get("channel_id", [""])[0])
+        if command is not None:
+            command.replica, command.backend_ms = routed.backend, routed.seconds * 1000
 
 
 def _text(message: Message) -> str:

@@ -3,20 +3,27 @@
     with RoundRobinProxy(["http://127.0.0.1:3001", "http://127.0.0.1:3002"]) as proxy:
         driver = SlackDriver(proxy.url + "/slack/events", secret, slack)
         ...
-        proxy.routed  # [Routed(replica index, request body, seconds the replica took), …] in order
+        proxy.records()  # [Routed(replica index, request body, seconds the replica took), …] in order
+
+    with ProxyProcess([...]) as proxy:  # the same, in a process of its own
+        ...
 
 It is a route on the sandboxes' own loopback server (bot.sandbox.server). Each request goes to the
 next replica in turn, as a layer-7 load balancer in front of the Deployment would send it. It records
 which replica served each request, so the client's timings can be split per replica. Hop-by-hop
 headers are dropped both ways; the body is passed unchanged, so Slack's signature still verifies.
+The load test runs it in a process of its own (`ProxyProcess`): in the process of the sandboxes and
+the load generator it waited for their GIL, and the client's ack times were mostly that wait.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import threading
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from types import TracebackType
 from urllib.parse import urlencode
 
@@ -63,6 +70,16 @@ class RoundRobinProxy:
         with self.lock:
             return [sum(1 for r in self.routed if r.backend == i) for i in range(len(self.backends))]
 
+    def records(self) -> list[Routed]:
+        """Every request forwarded so far (since the last `clear`), in order."""
+        with self.lock:
+            return list(self.routed)
+
+    def clear(self) -> None:
+        """Forget the requests forwarded so far (a warm-up's)."""
+        with self.lock:
+            self.routed.clear()
+
     def start(self) -> RoundRobinProxy:
         """Serve in a background thread; returns self."""
         self._server.start()
@@ -98,3 +115,63 @@ class RoundRobinProxy:
         return Response(
             answer.status_code, answer.content, {k: v for k, v in answer.headers.items() if k.lower() not in dropped}
         )
+
+
+def _serve_in_child(backends: list[str], pipe: Connection) -> None:
+    with RoundRobinProxy(backends) as proxy:
+        pipe.send(proxy.url)
+        while (asked := pipe.recv()) != "stop":
+            if asked == "records":
+                pipe.send(proxy.records())
+            elif asked == "clear":
+                proxy.clear()
+                pipe.send(None)
+
+
+class ProxyProcess:
+    """A `RoundRobinProxy` in a process of its own (its own GIL), driven over a pipe; same methods."""
+
+    def __init__(self, backends: list[str]) -> None:
+        self.backends = backends
+        context = multiprocessing.get_context("spawn")  # the bench process has threads: no fork
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve_in_child, args=(backends, child), name="load-proxy", daemon=True)
+        self.url = ""
+
+    def start(self) -> ProxyProcess:
+        """Start the process and wait until it serves; returns self."""
+        self._process.start()
+        if not self._pipe.poll(60):
+            raise RuntimeError("the proxy process did not start within 60 s")
+        self.url = self._pipe.recv()
+        return self
+
+    def records(self) -> list[Routed]:
+        """Every request forwarded so far (since the last `clear`), in order."""
+        self._pipe.send("records")
+        records: list[Routed] = self._pipe.recv()
+        return records
+
+    def clear(self) -> None:
+        """Forget the requests forwarded so far (a warm-up's)."""
+        self._pipe.send("clear")
+        self._pipe.recv()
+
+    def per_backend(self) -> list[int]:
+        """How many requests each backend was sent."""
+        records = self.records()
+        return [sum(1 for r in records if r.backend == i) for i in range(len(self.backends))]
+
+    def stop(self) -> None:
+        """Stop the proxy and wait for its process."""
+        if self._process.is_alive():
+            self._pipe.send("stop")
+            self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
+
+    def __enter__(self) -> ProxyProcess:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

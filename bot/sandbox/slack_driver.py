@@ -84,6 +84,13 @@ class SlackDriver:
         self, text: str, *, user: str = "U_ALICE", channel: str = "C_GENERAL", command: str = "/cekura"
     ) -> Delivery:
         """A slash command invocation: `/cekura <text>` typed by `user` in `channel`."""
+        body, response_url, trigger_id = self.command_form(text, user=user, channel=channel, command=command)
+        return self._deliver(body, FORM, response_url, trigger_id)
+
+    def command_form(
+        self, text: str, *, user: str = "U_ALICE", channel: str = "C_GENERAL", command: str = "/cekura"
+    ) -> tuple[bytes, str, str]:
+        """The form body Slack would send for `/cekura <text>`, with the response_url and trigger_id it carries."""
         response_url = self.sandbox.response_url(channel=channel, user=user)
         trigger_id = self.sandbox.issue_trigger(user)
         found = self.sandbox.channels.get(channel)
@@ -102,7 +109,16 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
-        return self._deliver(urlencode(fields).encode(), FORM, response_url, trigger_id)
+        return urlencode(fields).encode(), response_url, trigger_id
+
+    def signed_headers(self, body: bytes, content_type: str = FORM, *, timestamp: int | None = None) -> dict[str, str]:
+        """The headers Slack sends with `body`: its type and the signature, as of `timestamp` (default now)."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": self._verifier.generate_signature(timestamp=stamp, body=body) or "",
+        }
 
     def block_action(
         self,
@@ -245,13 +261,9 @@ class SlackDriver:
         signature: str | None = None,
     ) -> Delivery:
         """Sign, POST and time the round trip (the bot's ack latency)."""
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = signature or self._verifier.generate_signature(timestamp=stamp, body=body) or ""
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signed,
-        }
+        headers = self.signed_headers(body, content_type, timestamp=timestamp)
+        if signature:  # a test's own (forged or replayed) signature
+            headers["X-Slack-Signature"] = signature
         started = time.perf_counter()
         response = self._http.post(self.bot_url, content=body, headers=headers)
         elapsed_ms = (time.perf_counter() - started) * 1000
