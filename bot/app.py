@@ -48,7 +48,7 @@ def create_app(settings: Settings, deps: Deps, auth: SlackResponse | None = None
     # Socket Mode requests come over Slack's TLS socket and are not signed; HTTP ones must be.
     verifier = None if settings.socket_mode or not secret else SlackVerifier(secret)
     if verifier is not None:
-        app.front = SlackFront(verifier, ReplayGuard(deps.db))
+        app.front = SlackFront(verifier, ReplayGuard(deps.db), ack_first=deps.ack_first)
     app.use(bounded_respond)  # replies after the ack: bounded in time, failures logged
     app.use(refuse_while_draining(deps.lifecycle))  # after SIGTERM: "restarting, try again", no new work
     commands.register(app, deps)

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.access import ChannelAccess
+from bot.ack_first import AckFirst
 from bot.alerts import AlertStore, MayUse
 from bot.alerts.access import AccessRules
 from bot.cekura import CekuraClient
@@ -81,6 +82,7 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)  # this bot's own registry, served on /metrics
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # what /readyz reports; draining after SIGTERM
     periodic: Periodic = field(default_factory=Periodic)  # timers the listeners register; `serve` starts them
+    ack_first: AckFirst = field(default_factory=AckFirst)  # jobs start after the acks in flight
     _running: set[Future[Any]] = field(default_factory=set)
     _running_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,7 +93,7 @@ class Deps:
         pool = self.jobs if kind == "cekura" else self.local
         # In a copy of this thread's context, so the job's log lines carry the request's fields.
         run = self.metrics.job(what, contextvars.copy_context().run)
-        future = pool.submit(run, _run_under, deadline, fn, *args)
+        future = pool.submit(run, _run_under, self.ack_first, deadline, fn, *args)
         with self._running_lock:
             self._running.add(future)
         future.add_done_callback(self._finished)
@@ -121,7 +123,8 @@ class Deps:
             engine.dispose()
 
 
-def _run_under(deadline: Deadline, fn: Callable[..., Any], *args: Any) -> Any:
+def _run_under(ack_first: AckFirst, deadline: Deadline, fn: Callable[..., Any], *args: Any) -> Any:
+    ack_first.wait_turn()  # a burst of commands is acked before its slow work competes for the GIL
     with job(deadline):
         return fn(*args)
 

@@ -21,6 +21,7 @@ from slack_bolt import App
 from slack_bolt.middleware.authorization import SingleTeamAuthorization
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.ack_first import AckFirst
 from bot.replay import ReplayGuard
 from bot.slack_shape import shape_problem
 from bot.slack_verify import SlackVerifier
@@ -60,21 +61,30 @@ class GatedApp(App):
 class SlackFront:
     """Checks each request to the events path; hands Bolt only verified, well-formed, new ones."""
 
-    def __init__(self, verifier: SlackVerifier, replays: ReplayGuard, *, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        verifier: SlackVerifier,
+        replays: ReplayGuard,
+        *,
+        max_body: int = MAX_BODY_BYTES,
+        ack_first: AckFirst | None = None,
+    ) -> None:
         self.verifier = verifier
         self.replays = replays
         self.max_body = max_body
+        self.ack_first = ack_first or AckFirst()  # each request counts as in flight until answered
 
     def wrap(self, inner: WSGIApplication) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
         """A WSGI app that answers refusals itself and passes accepted requests to `inner`."""
 
         def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-            refusal = self.check(environ)
-            if refusal is not None:
-                status, headers, body = refusal
-                start_response(status, [*headers, ("Content-Length", str(len(body)))])
-                return [body]
-            return inner(environ, start_response)
+            with self.ack_first.serving():  # slow work waits for the acks (bot.ack_first)
+                refusal = self.check(environ)
+                if refusal is not None:
+                    status, headers, body = refusal
+                    start_response(status, [*headers, ("Content-Length", str(len(body)))])
+                    return [body]
+                return inner(environ, start_response)
 
         return application
 

@@ -150,6 +150,7 @@ class Deliverer:
     def _group(
         self, members: list[tuple[DueSlot, Period]], now: datetime, requester: str | None
     ) -> tuple[list[Outcome], int]:
+        self.deps.ack_first.wait_turn()  # digests due with a burst of commands: the acks go first
         outcomes: list[Outcome] = []
         won: list[DueSlot] = []
         for item, _ in members:
