@@ -85,7 +85,8 @@ def _worker_init() -> None:
 def start_forkserver() -> multiprocessing.context.ForkServerContext:
     """Start the render forkserver (it imports matplotlib and draws the warm-up); its context. Idempotent.
 
-    `serve` calls this before anything else: the forkserver is the slowest part of the start.
+    `bot.cli` calls this for `serve` before importing anything else: the forkserver is the slowest part
+    of the start.
     """
     context = multiprocessing.get_context("forkserver")
     preload = ["bot.render_forkserver", "matplotlib.backends.backend_agg", "bot.render_prewarm"]
