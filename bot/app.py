@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
@@ -23,6 +24,13 @@ from handlers.draining import refuse_while_draining
 from handlers.errors import bounded_respond, user_message
 
 log = logging.getLogger(__name__)
+_TOKEN_SKIPPED = warning_client_prioritized_and_token_skipped()
+
+
+def _not_token_skipped(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN by itself and then warns that our client's token wins over it: it is
+    # the same setting, so the warning would only alarm an operator at every start.
+    return record.getMessage() != _TOKEN_SKIPPED
 
 
 def create_app(settings: Settings, deps: Deps, auth: SlackResponse | None = None) -> App:
@@ -32,6 +40,7 @@ def create_app(settings: Settings, deps: Deps, auth: SlackResponse | None = None
     token first); without it Bolt asks Slack itself.
     """
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    logging.getLogger("slack_bolt.App").addFilter(_not_token_skipped)  # once: addFilter skips a filter it has
     app = GatedApp(
         name="cekura-bot",  # without a name Bolt calls inspect.stack(), which reads every caller's source file
         client=deps.slack,

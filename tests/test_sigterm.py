@@ -141,3 +141,13 @@ def test_a_delivery_cut_off_by_the_grace_is_released_and_taken_over_at_once(worl
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_quiet_start_and_stop_log_no_warning(world: World, tmp_path: Path) -> None:
+    # An operator pages on WARNING; a start and a stop with nothing wrong must not give one. Bolt reads
+    # SLACK_BOT_TOKEN itself and warned at every start that our client's token (the same one) wins.
+    bot = _bot(world, tmp_path)
+    bot.start()
+    assert _terminate(bot, 25) == 0
+    noisy = [line for line in bot.log_text().splitlines() if " WARNING " in line or " ERROR " in line]
+    assert noisy == []
