@@ -2,6 +2,12 @@
 
     python -m bench.start [--runs 5]     # prints a markdown section for bench/RESULTS.md
 
+Two ways of running the bot, their runs interleaved so both see the same machine: from this checkout
+(`python -m bot.cli serve` in the development venv) and installed as the Docker image installs it (the
+wheel and its runtime dependencies alone in a fresh venv, `cekura-bot serve` outside the source tree).
+The development venv has more to pay for at every start: setuptools' editable-install finder, imported
+by every interpreter, and the test tools' Pygments, which Mako imports when it is there.
+
 Measured from process start: /healthz answering (the port is bound), /readyz 200 (database at head,
 schedulers running, render workers warm) and the first chart posted for a command sent the moment
 /readyz said ready; each run starts once on an empty database (every migration runs) and restarts on
@@ -23,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -36,6 +42,38 @@ from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_driver import SlackDriver
 
 FLOOR = "import slack_bolt, sqlalchemy, alembic.command, pydantic_settings, waitress, matplotlib.backends.backend_agg"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Interpreter:
+    """One way to run the bot: `serve` starts it in `cwd`; `python` imports the libraries for the reference."""
+
+    label: str
+    serve: list[str]
+    python: str
+    cwd: Path
+
+
+def checkout() -> Interpreter:
+    """The bot from this checkout, in the development venv."""
+    serve = [sys.executable, "-m", "bot.cli", "serve"]
+    return Interpreter("`python -m bot.cli serve` in this checkout's development venv", serve, sys.executable, ROOT)
+
+
+def installed(folder: Path) -> Interpreter:
+    """The wheel and its runtime dependencies in a fresh venv under `folder`, as the Docker image has them."""
+    wheels, venv = folder / "wheels", folder / "venv"
+    pip = ["--quiet", "--disable-pip-version-check"]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", *pip, "--no-deps", "-w", str(wheels), str(ROOT)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # on the same base interpreter
+    subprocess.run([str(venv / "bin/pip"), "install", *pip, *map(str, wheels.glob("*.whl"))], check=True)
+    python = str(venv / "bin/python")
+    subprocess.run([python, "-c", "import matplotlib.font_manager"], check=True)  # the image builds it too
+    serve = [str(venv / "bin/cekura-bot"), "serve"]
+    return Interpreter("`cekura-bot serve` installed as in the Docker image", serve, python, folder)
 
 
 @dataclass
@@ -60,8 +98,9 @@ def _status(client: httpx.Client, url: str) -> int:
         return 0
 
 
-def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str) -> Start:
+def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str, bot: Interpreter | None = None) -> Start:
     """Start the bot once on the SQLite file `database` (created and migrated if missing) and time it."""
+    bot = bot or checkout()
     port = _free_port()
     env = {
         **os.environ,
@@ -80,7 +119,7 @@ def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str) -> Star
     # TLS context per call (~35 ms of CPU here), and a poller burning a core slows the start it measures.
     with httpx.Client(timeout=1) as poll, SlackDriver(base + "/slack/events", SIGNING_SECRET, slack) as driver:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env)
+        proc = subprocess.Popen(bot.serve, env=env, cwd=bot.cwd)
         try:
             while not _port_open(port):
                 time.sleep(0.01)
@@ -101,10 +140,10 @@ def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str) -> Star
     return Start(healthz, readyz, first, rss)
 
 
-def floor() -> float:
+def floor(python: str) -> float:
     """Seconds for a bare interpreter to import what serve and its render workers need."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", FLOOR], check=True)
+    subprocess.run([python, "-c", FLOOR], check=True)
     return time.perf_counter() - started
 
 
@@ -115,47 +154,64 @@ def compile_bytecode() -> None:
         compileall.compile_dir(root / package, quiet=1)
 
 
+@dataclass
+class Runs:
+    """Every start of one interpreter, and its bare-import reference."""
+
+    bot: Interpreter
+    first: list[Start] = field(default_factory=list)  # on an empty database: every migration runs
+    again: list[Start] = field(default_factory=list)  # a restart: the schema is at the head
+    floors: list[float] = field(default_factory=list)
+
+
 def bench_start(runs: int) -> list[str]:
     """The cold-start section: medians of `runs` first starts and restarts, with the import floor alongside."""
     compile_bytecode()  # else every start would compile the modules changed since the last install
-    first: list[Start] = []
-    again: list[Start] = []
-    floors: list[float] = []
     with (
         CekuraSandbox(api_key=CEKURA_KEY, latency=LATENCY) as cekura,
         SlackSandbox(latency=LATENCY) as slack,
         tempfile.TemporaryDirectory() as folder,
     ):
-        for run in range(runs):
-            database = f"{folder}/bot-{run}.sqlite"
-            floors.append(floor())
-            first.append(one_start(slack, cekura, database))  # an empty database: every migration runs
-            again.append(one_start(slack, cekura, database))  # a restart: the schema is at the head
+        each = [Runs(checkout()), Runs(installed(Path(folder)))]
+        for _ in range(runs):
+            for one in each:  # interleaved, so a drift of the machine's speed touches both alike
+                database = f"{folder}/{len(one.first)}-{each.index(one)}.sqlite"
+                one.floors.append(floor(one.bot.python))
+                one.first.append(one_start(slack, cekura, database, one.bot))
+                one.again.append(one_start(slack, cekura, database, one.bot))
+    lines = [
+        f"Median (and every run) of {runs} first starts on an empty SQLite database, each followed by a "
+        f"restart on it ({machine()})."
+    ]
+    for one in each:
+        lines += ["", *_table(one)]
+    return lines
 
+
+def _table(one: Runs) -> list[str]:
     def cell(values: list[float], bold: bool = False) -> str:
         median = f"{statistics.median(values):.2f} s"
         return (f"**{median}**" if bold else median) + " (" + ", ".join(f"{v:.2f}" for v in values) + ")"
 
     def row(label: str, pick: Callable[[Start], float], bold: bool = False) -> str:
-        return f"| {label} | {cell([pick(s) for s in first], bold)} | {cell([pick(s) for s in again], bold)} |"
+        return f"| {label} | {cell([pick(s) for s in one.first], bold)} | {cell([pick(s) for s in one.again], bold)} |"
 
-    imports = statistics.median(floors)
-    ready_first = statistics.median([s.readyz for s in first])
-    ready_again = statistics.median([s.readyz for s in again])
+    imports = statistics.median(one.floors)
+    ready_first = statistics.median([s.readyz for s in one.first])
+    ready_again = statistics.median([s.readyz for s in one.again])
     return [
-        f"Median (and every run) of {runs} first starts on an empty SQLite database, each followed by a "
-        f"restart on it ({machine()}):",
+        f"{one.bot.label}:",
         "",
         "| process start → | first start (empty database) | restart (database at the head) |",
         "|---|---|---|",
         row("/healthz 200 (port bound)", lambda s: s.healthz),
         row("/readyz 200 (database, schedulers, render workers warm; goal < 1.5 s)", lambda s: s.readyz, True),
         row("first chart posted (`widget 34` sent when ready)", lambda s: s.first_chart),
-        f"| reference: a bare interpreter importing the libraries | {cell(floors)} | |",
+        f"| reference: a bare interpreter importing the libraries | {cell(one.floors)} | |",
         "",
         f"Ready is **{ready_first / imports:.2f}×** (first start) and **{ready_again / imports:.2f}×** (restart) "
         f"the bare import time. Memory once ready (bot, forkserver and {os.cpu_count()} render workers): "
-        f"{statistics.median([s.rss_mib for s in again]):.0f} MiB RSS.",
+        f"{statistics.median([s.rss_mib for s in one.again]):.0f} MiB RSS.",
     ]
 
 
