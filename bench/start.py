@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -65,11 +66,17 @@ def checkout() -> Interpreter:
 
 def installed(folder: Path) -> Interpreter:
     """The wheel and its runtime dependencies in a fresh venv under `folder`, as the Docker image has them."""
-    wheels, venv = folder / "wheels", folder / "venv"
-    pip = ["--quiet", "--disable-pip-version-check"]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", *pip, "--no-deps", "-w", str(wheels), str(ROOT)], check=True)
+    source, wheels, venv = folder / "src", folder / "wheels", folder / "venv"
+    source.mkdir()  # what the Dockerfile copies: a build in ROOT itself would leave build/ behind
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    for package in ("bot", "handlers", "charts"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    build = [sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "--wheel-dir", str(wheels), str(source)]
+    subprocess.run(build, check=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # on the same base interpreter
-    subprocess.run([str(venv / "bin/pip"), "install", *pip, *map(str, wheels.glob("*.whl"))], check=True)
+    subprocess.run([str(venv / "bin/pip"), "install", *quiet, *map(str, wheels.glob("*.whl"))], check=True)
     python = str(venv / "bin/python")
     subprocess.run([python, "-c", "import matplotlib.font_manager"], check=True)  # the image builds it too
     serve = [str(venv / "bin/cekura-bot"), "serve"]

@@ -7,7 +7,7 @@ gives up after 3 s. A job (chart posts, digest groups) therefore starts only onc
 in flight for `quiet_s`, or after `max_wait_s` at the latest, so that steady traffic never starves it.
 
     ack_first = AckFirst()
-    with ack_first.serving():   # around each Slack request (bot.slack_front)
+    with ack_first.serving():   # around each Slack request (bot.slack.front)
         ...
     ack_first.wait_turn()       # at the start of each job (bot.deps, bot.digests.deliver)
 """

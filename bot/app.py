@@ -17,8 +17,8 @@ from slack_sdk.web import SlackResponse
 from bot.config import Settings
 from bot.deps import Deps
 from bot.replay import ReplayGuard
-from bot.slack_front import GatedApp, SlackFront
-from bot.slack_verify import SlackVerifier
+from bot.slack.front import GatedApp, SlackFront
+from bot.slack.verify import SlackVerifier
 from handlers import actions, alerts, commands, digests, edits
 from handlers.draining import refuse_while_draining
 from handlers.errors import bounded_respond, user_message
@@ -49,7 +49,7 @@ def create_app(settings: Settings, deps: Deps, auth: SlackResponse | None = None
         # Listeners only parse and ack (slow work goes to deps.jobs), but give them room anyway:
         # Bolt's default pool is 5 threads.
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener"),
-        # A second line behind our gate (bot.slack_front), which verifies before Bolt parses anything.
+        # A second line behind our gate (bot.slack.front), which verifies before Bolt parses anything.
         request_verification_enabled=not settings.socket_mode,
     )
     if auth is not None:

@@ -24,7 +24,7 @@ def check(settings: Settings) -> int:
     from bot.cekura import CekuraClient
     from bot.db import schema_status
     from bot.errors import BotError, UpstreamError
-    from bot.slack_retry import slack_client
+    from bot.slack.retry import slack_client
     from bot.startup import EXIT_STATUS, StartupError, cekura_problem, check_slack, quiet
 
     failed = False

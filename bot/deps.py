@@ -36,8 +36,8 @@ from bot.metrics import Metrics
 from bot.metrics_hooks import SlackAnswers, TimedRenderPool
 from bot.periodic import Periodic
 from bot.render_pool import RenderPool
-from bot.slack_post import SlackPoster
-from bot.slack_retry import slack_client
+from bot.slack.post import SlackPoster
+from bot.slack.retry import slack_client
 
 Clock = Callable[[], datetime]
 JobKind = Literal["cekura", "local"]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from bot.db import Base
-from bot.slack_verify import WINDOW_SECONDS
+from bot.slack.verify import WINDOW_SECONDS
 
 PRUNE_EVERY_SECONDS = 60.0
 

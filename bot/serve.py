@@ -97,7 +97,7 @@ def serve(settings: Settings, head: Head | None = None) -> int:
 
 
 def _check_slack(settings: Settings) -> Any:
-    from bot.slack_retry import slack_client
+    from bot.slack.retry import slack_client
     from bot.startup import check_slack
 
     return check_slack(slack_client(settings), settings.slack_api_url)

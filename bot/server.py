@@ -2,7 +2,7 @@
 
 Bolt's `App` is synchronous, so it is served by a WSGI server (waitress: production-grade, threaded,
 pure Python) rather than wrapped in ASGI, where it would block the event loop. Every request to the
-events path passes the gate of `bot.slack_front` before Bolt sees it.
+events path passes the gate of `bot.slack.front` before Bolt sees it.
 
     server = BotServer(None, port=3000).start()  # serves /healthz at once, in a background thread
     server.serve_slack(app)                      # /slack/events from now on (503 before)
@@ -22,7 +22,7 @@ from waitress.server import create_server
 
 from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics
-from bot.slack_front import MAX_BODY_BYTES, GatedApp, plain
+from bot.slack.front import MAX_BODY_BYTES, GatedApp, plain
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.errors import UserError
 from bot.query import DataQuery, parse_query
-from bot.slack_shape import channel_id, first_action, user_id
+from bot.slack.shape import channel_id, first_action, user_id
 from handlers import dashboard
 from handlers.errors import run_reporting
 from handlers.ids import ChartActions

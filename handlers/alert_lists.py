@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.alerts.measure import Reading
 from bot.alerts.store import Alert, Incident
-from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
+from bot.slack.text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
 from handlers import blocks as bk
 from handlers.alert_messages import (
     LINE_LIMIT,

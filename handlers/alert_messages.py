@@ -19,7 +19,7 @@ from bot.alerts.rule import Rule, duration_text
 from bot.alerts.state import recovery_words
 from bot.alerts.store import Alert
 from bot.errors import UserError
-from bot.slack_text import (
+from bot.slack.text import (
     GroupMention,
     Mention,
     Mrkdwn,

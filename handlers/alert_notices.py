@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.alerts.state import recovery_words
 from bot.alerts.store import Incident
-from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, code, escape, md
+from bot.slack.text import ChannelRef, Mention, Mrkdwn, clip, code, escape, md
 from handlers import blocks as bk
 from handlers.alert_messages import (
     LINE_LIMIT,

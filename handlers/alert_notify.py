@@ -28,8 +28,8 @@ from bot.alerts.catalog import WidgetCatalog
 from bot.alerts.store import Alert, Incident, Notice
 from bot.cekura_models import WidgetData
 from bot.kill_points import kill_point
-from bot.slack_post import ChartFile
-from bot.slack_text import Mrkdwn
+from bot.slack.text import Mrkdwn
+from bot.slack.upload import ChartFile
 from bot.widget_charts import to_view
 from charts.spec import BarChart, LineChart
 from handlers import alert_messages as am

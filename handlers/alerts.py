@@ -20,7 +20,7 @@ from bot.alerts.mentions import resolve_notify
 from bot.alerts.rule import USAGE
 from bot.digests.records import worker_id
 from bot.errors import UserError
-from bot.slack_text import Mention, Mrkdwn, code, escape, md
+from bot.slack.text import Mention, Mrkdwn, code, escape, md
 from handlers import alert_lists as al
 from handlers import alert_messages as am
 from handlers import blocks as bk

@@ -1,6 +1,6 @@
 """Block Kit primitives: small pure functions that return plain dicts, within Slack's limits.
 
-mrkdwn texts must be `Mrkdwn` (see bot/slack_text.py: data is escaped there, once); plain_text
+mrkdwn texts must be `Mrkdwn` (see bot/slack/text.py: data is escaped there, once); plain_text
 labels take raw text, which Slack shows literally. Every length is clipped in UTF-16 units, as
 Slack counts them.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.slack_text import Mrkdwn, clip, clip_mrkdwn, join, units
+from bot.slack.text import Mrkdwn, clip, clip_mrkdwn, join, units
 
 SlackBlock = dict[str, Any]
 

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.errors import UserError
 from bot.logs import new_request_id, request_context
-from bot.slack_text import escape
+from bot.slack.text import escape
 from handlers import alerts, dashboard, digests, edits, messages
 from handlers.errors import outcome_of, run_reporting, user_message
 from handlers.router import COMMAND, Invocation, Reply, Router, Subcommand

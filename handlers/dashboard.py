@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from bot.dashboards import Report
 from bot.errors import UserError
 from bot.query import QUERY_USAGE, DataQuery, parse_query
-from bot.slack_post import ChartFile, PendingUploads
-from bot.slack_text import Mrkdwn, md
+from bot.slack.text import Mrkdwn, md
+from bot.slack.upload import ChartFile, PendingUploads
 from bot.widget_charts import WidgetView
 from handlers import messages
 from handlers.router import Invocation, Reply, Subcommand, parse_id

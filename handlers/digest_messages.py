@@ -17,8 +17,8 @@ from bot.digests.records import Delivery
 from bot.digests.store import Subscription
 from bot.digests.tables import DeliveryState
 from bot.digests.zones import when
-from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
-from bot.slack_text import link as slack_link
+from bot.slack.text import ChannelRef, Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units
+from bot.slack.text import link as slack_link
 from handlers import blocks as bk
 
 _PAUSED_BY = re.compile(r"paused by <@([UW][A-Z0-9_]+)>")

@@ -14,7 +14,7 @@ from datetime import datetime
 from bot.digests.build import Digest
 from bot.digests.store import Subscription
 from bot.digests.zones import when
-from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, code, escape, md
+from bot.slack.text import ChannelRef, Mention, Mrkdwn, clip, code, escape, md
 from handlers import blocks as bk
 from handlers.digest_messages import REASON_LIMIT, TITLE_LIMIT, DigestActions
 from handlers.messages import (

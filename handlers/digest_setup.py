@@ -14,7 +14,7 @@ from bot.digests.scheduler import changed
 from bot.digests.store import UNSET
 from bot.digests.zones import user_zone
 from bot.errors import UserError
-from bot.slack_text import Mention, md
+from bot.slack.text import Mention, md
 from handlers import digest_messages as dm
 from handlers.channel_guard import send
 from handlers.digest_access import guarded

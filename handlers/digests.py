@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from bot.digests import Subscription
 from bot.digests.scheduler import changed, run_now
 from bot.errors import UserError
-from bot.slack_text import Mention, Mrkdwn, escape, md
+from bot.slack.text import Mention, Mrkdwn, escape, md
 from handlers import digest_messages as dm
 from handlers import messages
 from handlers.digest_access import check_click, guarded, list_command

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 
 from bot.lifecycle import Lifecycle
-from bot.slack_text import md
+from bot.slack.text import md
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.edits import EditRequest, FieldChange, HistoryEntry, Outcome, State, state_message
 from bot.edits.changes import diff
-from bot.slack_text import ChannelRef, Mention, Mrkdwn, clip, code, date, escape, fit, md
+from bot.slack.text import ChannelRef, Mention, Mrkdwn, clip, code, date, escape, fit, md
 from handlers import blocks as bk
 from handlers.ids import EditActions, EditBlocks
 

@@ -8,7 +8,7 @@ from typing import Any
 from bot import filters
 from bot.cekura_models import AGGREGATIONS, CHART_TYPES, TIME_PERIODS, Widget
 from bot.errors import FilterSyntaxError, UserError
-from bot.slack_text import clip_mrkdwn, md
+from bot.slack.text import clip_mrkdwn, md
 from handlers import blocks as bk
 from handlers.ids import EditBlocks, EditViews
 

@@ -11,8 +11,8 @@ from bot.edits import EditRequest
 from bot.edits.changes import apply_changes
 from bot.errors import BotError
 from bot.query import DataQuery
-from bot.slack_post import ChartFile
-from bot.slack_text import md
+from bot.slack.text import md
+from bot.slack.upload import ChartFile
 from bot.widget_charts import data_window, to_view
 from handlers import blocks as bk
 

@@ -13,8 +13,8 @@ from bot.edits import KINDS, Kind, Outcome
 from bot.edits.changes import USAGE, validate_widget
 from bot.edits.quick import parse_quick_edit
 from bot.errors import BotError, UserError
-from bot.slack_shape import channel_id, first_action, user_id
-from bot.slack_text import md
+from bot.slack.shape import channel_id, first_action, user_id
+from bot.slack.text import md
 from handlers import edit_messages as em
 from handlers.edit_flow import after_decision, expire_sweep, propose_and_post, reconcile_sweep, tell_user
 from handlers.edit_modal import (

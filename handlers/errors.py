@@ -19,7 +19,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.errors import BotError, CekuraDataError, UpstreamError, UserError, new_reference
 from bot.logs import note
-from bot.slack_text import Mrkdwn, md
+from bot.slack.text import Mrkdwn, md
 from handlers import blocks as bk
 from handlers import messages
 

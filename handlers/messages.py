@@ -1,6 +1,6 @@
 """Whole Slack messages built from plain data: chart posts, lists, errors, help. No I/O here.
 
-Every builder takes raw data (Cekura names, user input) and escapes it through bot/slack_text.py;
+Every builder takes raw data (Cekura names, user input) and escapes it through bot/slack/text.py;
 every message stays within Slack's limits (50 blocks, ~12,000 characters of block text), moving
 what does not fit into the thread next to the charts it belongs to.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from bot.cekura_models import DashboardSummary
 from bot.dashboards import RenderedWidget, Report
 from bot.errors import UserError
-from bot.slack_text import Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units, units
+from bot.slack.text import Mention, Mrkdwn, clip, clip_mrkdwn, code, escape, fit, join, md, text_units, units
 from handlers import blocks as bk
 from handlers.ids import RANGE_BUTTONS, ChartActions, ChartBlocks, EditActions
 

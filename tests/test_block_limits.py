@@ -25,7 +25,7 @@ from bot.edits import State
 from bot.query import DataQuery
 from bot.sandbox.harness import Harness
 from bot.sandbox.slack import SlackSandbox
-from bot.slack_text import units
+from bot.slack.text import units
 from handlers import digest_messages as dm
 from handlers import digest_notices as dn
 from handlers import edit_messages as em

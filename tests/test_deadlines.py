@@ -10,13 +10,14 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
-from bot import deadlines, slack_retry
+from bot import deadlines
 from bot.cekura import CekuraClient
 from bot.cekura.body import MAX_DEPTH, BadData, parse_json, too_deep
 from bot.cekura.pages import MAX_ITEMS, MAX_PAGES
 from bot.config import Settings
 from bot.errors import CekuraDataError, UpstreamError
 from bot.sandbox.slack import SlackSandbox
+from bot.slack import retry as slack_retry
 from handlers.errors import REPLY_TIMEOUT_S, user_message
 
 BASE = "https://api.cekura.test"

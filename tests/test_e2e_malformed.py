@@ -163,7 +163,7 @@ def test_a_replayed_event_retry_gets_200_without_reaching_bolt(h: Harness, caplo
     event = json.dumps({"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_mention"}}).encode()
     stamp = str(int(time.time()))
     post(h, event, content_type="application/json", timestamp=stamp)
-    with caplog.at_level(logging.INFO, logger="bot.slack_front"):
+    with caplog.at_level(logging.INFO, logger="bot.slack.front"):
         retry = post(h, event, content_type="application/json", timestamp=stamp, headers={"X-Slack-Retry-Num": "1"})
     assert retry.status_code == 200
     assert any("retry of an event already handled" in r.getMessage() for r in caplog.records)

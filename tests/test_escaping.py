@@ -27,8 +27,9 @@ from bot.edits import EditRequest, HistoryEntry, Outcome, State, state_message
 from bot.errors import CekuraRejected, FilterSyntaxError, NotFound, UpstreamError, UserError
 from bot.query import DataQuery
 from bot.sandbox.slack import SlackSandbox
-from bot.slack_post import ChartFile, SlackPoster
-from bot.slack_text import Mention, code, escape, md
+from bot.slack.post import SlackPoster
+from bot.slack.text import Mention, code, escape, md
+from bot.slack.upload import ChartFile
 from bot.widget_charts import WidgetView
 from charts.spec import EmptyChart
 from handlers import digest_messages as dm
@@ -278,9 +279,9 @@ def test_slash_command_echoes_reach_slack_escaped(h: Any, text: str) -> None:
 
 
 def test_only_the_boundary_makes_mrkdwn() -> None:
-    """Mrkdwn is constructed in bot/slack_text.py only, and mrkdwn text objects in handlers/blocks.py only."""
+    """Mrkdwn is constructed in bot/slack/text.py only, and mrkdwn text objects in handlers/blocks.py only."""
     root = Path(__file__).resolve().parent.parent
-    allowed = {root / "bot" / "slack_text.py", root / "handlers" / "blocks.py"}
+    allowed = {root / "bot" / "slack" / "text.py", root / "handlers" / "blocks.py"}
     offenders = [
         str(path.relative_to(root))
         for folder in ("bot", "handlers", "charts")

@@ -18,8 +18,8 @@ from bot.config import build_settings
 from bot.db import make_engine, migrate, session_factory
 from bot.logs import BoundRecords, setup_logging
 from bot.replay import ReplayGuard
-from bot.slack_shape import shape_problem
-from bot.slack_verify import SlackVerifier, strict_timestamp
+from bot.slack.shape import shape_problem
+from bot.slack.verify import SlackVerifier, strict_timestamp
 from tests.conftest import fresh_pg_schema
 
 NOW = 1_800_000_000

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from bot import slack_text
+from bot.slack import text as slack_text
 
 Kind = Literal["widget", "dashboard"]
 """What an edit request changes."""

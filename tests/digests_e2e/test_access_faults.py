@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox.harness import Harness
-from bot.slack_retry import RETRIES
+from bot.slack.retry import RETRIES
 from tests.access_helpers import ADMIN, MEMBER, SECRET, TEAM, access_harness, add_team, after_ack, dumps, team_digest
 from tests.conftest import Clock
 
@@ -54,7 +54,7 @@ def test_rate_limits_are_retried_then_refused(th: Harness) -> None:
     add_team(th)
     th.slack.fail("conversations.members", retry_after=0, times=50)
     refused(th, f"digest resume {sub.id}", "Slack did not answer my membership check (ratelimited)")
-    # The call and the client's bounded retries (bot.slack_retry keeps every Slack call under a deadline).
+    # The call and the client's bounded retries (bot.slack.retry keeps every Slack call under a deadline).
     assert len(th.slack.calls("conversations.members")) == 1 + RETRIES
     assert th.deps.digests.get(sub.id).paused
 

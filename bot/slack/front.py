@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.ack_first import AckFirst
 from bot.replay import ReplayGuard
-from bot.slack_shape import shape_problem
-from bot.slack_verify import SlackVerifier
+from bot.slack.shape import shape_problem
+from bot.slack.verify import SlackVerifier
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment

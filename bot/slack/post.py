@@ -1,37 +1,29 @@
 """Posting chart messages to Slack: PNGs attached to one message, uploaded concurrently.
 
 Slack's upload flow has three steps (get an upload URL per file, POST the bytes, complete once for
-all files, which shares them as one message carrying our blocks). slack_sdk's `files_upload_v2`
-does the first two one file after another; here they run side by side. Slack fails past about 14
-files in one message, so charts go 10 to a message and the rest continue in the first one's thread.
+all files, which shares them as one message carrying our blocks). The first two are bot/slack/upload.py;
+here is the third. Slack fails past about 14 files in one message, so charts go 10 to a message and
+the rest continue in the first one's thread.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from concurrent.futures import Executor
 from typing import Any, TypeVar
 
-import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_random_exponential
 
-from bot import deadlines
-from bot.deadlines import deadline_transport
 from bot.errors import SlackDeliveryError, UpstreamError
-from bot.slack_text import Mrkdwn, md
+from bot.slack.text import Mrkdwn, md
+from bot.slack.upload import ChartFile, PendingUploads, Uploader
 
 log = logging.getLogger(__name__)
 FILES_PER_MESSAGE = 10
-UPLOAD_ATTEMPT_S = 15.0  # one PNG (≤ a few hundred kB) to Slack's upload URL, connect to last byte
-UPLOAD_BUDGET_S = 30.0  # one file's upload with every retry
-ALT_TXT_LIMIT = 1000  # files.getUploadURLExternal refuses longer alt_txt (alt_txt_too_large)
 _T = TypeVar("_T")
 SlackBlock = dict[str, Any]
 
@@ -40,44 +32,6 @@ NOT_IN_CHANNEL = (
     "or a direct message). Invite me with `/invite @cekura`, then try again."
 )
 ARCHIVED = "This channel is archived, so nothing can be posted in it."
-
-
-@dataclass(frozen=True)
-class ChartFile:
-    """One PNG to attach."""
-
-    filename: str
-    title: str
-    content: bytes
-    alt: str = ""  # what the chart shows, for screen readers (Slack's `alt_txt`)
-
-
-class PendingUploads:
-    """Uploads (steps 1–2) started early, as each chart is drawn; `post_charts` completes them."""
-
-    def __init__(self, poster: SlackPoster) -> None:
-        self._poster = poster
-        self._futures: dict[str, Future[tuple[str, str]]] = {}
-        self._lock = threading.Lock()
-
-    def start(self, chart: ChartFile) -> None:
-        """Begin uploading `chart` in the background."""
-        future = self._poster.io.submit(self._poster._upload_one, chart)
-        with self._lock:
-            self._futures[chart.filename] = future
-
-    def take(self, chart: ChartFile) -> Future[tuple[str, str]] | None:
-        """The early upload of `chart`, once (a second post, after joining a channel, uploads afresh)."""
-        with self._lock:
-            return self._futures.pop(chart.filename, None)
-
-
-def _retryable_upload(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError):
-        return True
-    return isinstance(exc, httpx.HTTPStatusError) and (
-        exc.response.status_code == 429 or exc.response.status_code >= 500
-    )
 
 
 class SlackPoster:
@@ -92,11 +46,9 @@ class SlackPoster:
         share_wait_s: float = 10.0,
     ) -> None:
         self.client = client
-        self.io = io
         self.sleep = sleep
         self.share_wait_s = share_wait_s
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        self._http = httpx.Client(timeout=UPLOAD_ATTEMPT_S, transport=deadline_transport(limits))
+        self.uploader = Uploader(client, io, sleep=sleep)
 
     def post_charts(
         self,
@@ -118,7 +70,7 @@ class SlackPoster:
         With `thread_ts`, everything goes into that thread instead. `on_uploaded(file_ids)` runs
         once the first message's files are uploaded, before they are shared (crash recovery).
 
-        `text` and the thread comments from `more_text` are Mrkdwn (bot/slack_text.py): Slack parses
+        `text` and the thread comments from `more_text` are Mrkdwn (bot/slack/text.py): Slack parses
         both, so data in them must have been escaped.
 
         Returns the message ts when it was needed (a thread, or `want_ts`: a record that links to
@@ -133,7 +85,7 @@ class SlackPoster:
 
     def pending(self) -> PendingUploads:
         """A holder for uploads started before the message is ready."""
-        return PendingUploads(self)
+        return PendingUploads(self.uploader)
 
     def post_message(
         self, channel: str, *, text: Mrkdwn, blocks: Sequence[SlackBlock], thread_ts: str | None = None
@@ -160,7 +112,7 @@ class SlackPoster:
     ) -> str | None:
         if not files:
             return self._post_text(channel, text, blocks, thread_ts)
-        first = self._upload(files[:FILES_PER_MESSAGE], pending)
+        first = self.uploader.upload(files[:FILES_PER_MESSAGE], pending)
         if on_uploaded is not None:
             on_uploaded([file_id for file_id, _ in first])
         # Slack ignores blocks when initial_comment is set and takes no `text` here, so a message
@@ -173,55 +125,10 @@ class SlackPoster:
         parent_ts = thread_ts or self._share_ts(channel, first[0][0])
         for start in range(FILES_PER_MESSAGE, len(files), FILES_PER_MESSAGE):
             batch = files[start : start + FILES_PER_MESSAGE]
-            uploaded = self._upload(batch, pending)
+            uploaded = self.uploader.upload(batch, pending)
             comment = more_text(start + 1, start + len(batch))
             self._complete(channel, uploaded, blocks=None, thread_ts=parent_ts, comment=comment)
         return parent_ts
-
-    def _upload(self, files: Sequence[ChartFile], pending: PendingUploads | None = None) -> list[tuple[str, str]]:
-        """Steps 1–2 for every file at once (reusing early uploads); (file_id, title) pairs in order."""
-        futures = []
-        for chart in files:
-            early = pending.take(chart) if pending is not None else None
-            futures.append(early or self.io.submit(self._upload_one, chart))
-        results = []
-        for chart, future in zip(files, futures, strict=True):
-            try:
-                results.append(future.result())
-            except SlackApiError:
-                raise
-            except Exception:
-                # An early upload that failed gets one more go, now, with its own retries.
-                results.append(self._upload_one(chart))
-        return results
-
-    def _upload_one(self, chart: ChartFile) -> tuple[str, str]:
-        # slack_sdk's files_upload_v2 sends alt_txt here too: Slack takes it when the upload is reserved.
-        ticket = self.client.files_getUploadURLExternal(
-            filename=chart.filename, length=len(chart.content), alt_txt=_alt_txt(chart)
-        )
-        url, file_id = str(ticket["upload_url"]), str(ticket["file_id"])
-        # slack_sdk's retry handlers do not cover this raw POST, so it gets its own policy, and its
-        # own deadline: UPLOAD_ATTEMPT_S per attempt in total, UPLOAD_BUDGET_S with every retry.
-        try:
-            with deadlines.within(UPLOAD_BUDGET_S):
-                for attempt in Retrying(
-                    retry=retry_if_exception(_retryable_upload),
-                    wait=wait_random_exponential(multiplier=0.2, max=4),
-                    stop=stop_after_attempt(4) | stop_after_delay(UPLOAD_BUDGET_S - UPLOAD_ATTEMPT_S / 4),
-                    sleep=self.sleep,
-                    reraise=True,
-                ):
-                    with attempt, deadlines.within(UPLOAD_ATTEMPT_S):
-                        response = self._http.post(url, content=chart.content, headers={"Content-Type": "image/png"})
-                        response.raise_for_status()
-        except httpx.HTTPStatusError as exc:
-            raise UpstreamError("Slack", f"the file upload failed with HTTP {exc.response.status_code}") from exc
-        except httpx.TimeoutException as exc:
-            raise UpstreamError("Slack", "the file upload timed out") from exc
-        except httpx.TransportError as exc:
-            raise UpstreamError("Slack", "the file upload lost its connection") from exc
-        return file_id, chart.title
 
     def _complete(
         self,
@@ -290,13 +197,7 @@ class SlackPoster:
 
     def close(self) -> None:
         """Release the upload HTTP client."""
-        self._http.close()
-
-
-def _alt_txt(chart: ChartFile) -> str:
-    """The chart's alt text within Slack's 1,000 characters (the title when nothing better is known)."""
-    text = chart.alt or chart.title
-    return text if len(text) <= ALT_TXT_LIMIT else text[: ALT_TXT_LIMIT - 1] + "…"
+        self.uploader.close()
 
 
 def _delivery_error(exc: SlackApiError) -> Exception:

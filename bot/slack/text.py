@@ -8,7 +8,7 @@ So mrkdwn is a type of its own:
     md("asked by {who}", who=Mention(user_id))                              # the one way to mention
 
 - `Mrkdwn` is text safe to give Slack as mrkdwn. Only this module constructs one; the block
-  builders (handlers/blocks.py) and the poster (bot/slack_post.py) accept nothing else.
+  builders (handlers/blocks.py) and the poster (bot/slack/post.py) accept nothing else.
 - `md(template, **values)` escapes every value that is not already `Mrkdwn`; the template is the
   bot's own literal markup. Concatenating a `Mrkdwn` with a `str` gives a plain `str` again, so
   data cannot be glued on afterwards without mypy noticing.
