@@ -82,7 +82,7 @@ class Metrics:
         )
         self.ack_seconds = Histogram(
             "cekura_bot_ack_seconds",
-            "Time to answer a request on the Slack events path.",
+            "Time to ack a Slack request (HTTP events path or Socket Mode envelope).",
             buckets=ACK_BUCKETS,
             registry=r,
         )

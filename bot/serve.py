@@ -127,17 +127,20 @@ def _run(
     from bot.alerts.scheduler import AlertScheduler
     from bot.app import create_app
     from bot.digests.scheduler import DigestScheduler
-    from bot.startup import slack_errors
+    from bot.startup import quiet, slack_errors
 
     app = create_app(settings, deps, auth)  # Bolt reuses the auth.test answer of the start-up check
     socket_handler = None
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.slack.socket import TimedSocketModeHandler
 
         assert settings.slack_app_token is not None
-        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"):
+        token = settings.slack_app_token.get_secret_value()
+        socket_handler = TimedSocketModeHandler(app, token, metrics=deps.metrics, ack_first=deps.ack_first)
+        # A refused token is reported once, by the StartupError, not also by Bolt's own ERROR line.
+        with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"), quiet(app.logger.name):
             socket_handler.connect()  # type: ignore[no-untyped-call]
+        server.socket_mode()  # the events path says so, instead of "starting" for ever
     else:
         server.serve_slack(app)
     periodic = deps.periodic  # the edit timers, registered by the edit listeners

@@ -57,6 +57,7 @@ class _Slack:
     def __init__(self, metrics: Metrics | None) -> None:
         self.metrics = metrics
         self.handler: Any = None
+        self.over_socket = False  # Socket Mode: Slack's requests never come over HTTP
 
     def install(self, app: App) -> None:
         front = app.front if isinstance(app, GatedApp) else None
@@ -85,6 +86,8 @@ def wsgi_app(slack: _Slack, life: Lifecycle, metrics: Metrics | None = None) -> 
             # Outside the Slack gate: Prometheus does not sign. It shows counts only, never ids or text.
             content_type, body = metrics.exposition()
             answer = ("200 OK", [("Content-Type", content_type)], body)
+        elif path == EVENTS_PATH and slack.over_socket:
+            answer = plain("404 Not Found", "this bot takes Slack's requests over Socket Mode")
         elif path == EVENTS_PATH:
             # Bound but still starting: Slack retries events; a load balancer has not sent traffic yet.
             answer = plain("503 Service Unavailable", "starting")
@@ -142,6 +145,10 @@ class BotServer:
     def serve_slack(self, app: App) -> None:
         """Serve `app` on the events path from now on (it answered 503 "starting" until now)."""
         self._slack.install(app)
+
+    def socket_mode(self) -> None:
+        """Slack's requests come over Socket Mode: the events path answers 404 saying so."""
+        self._slack.over_socket = True
 
     @property
     def port(self) -> int:

@@ -61,9 +61,19 @@ def _free_port() -> int:
 class BotProcess:
     """One bot process at a time on fixed settings; `start` again after it died is the restart."""
 
-    def __init__(self, slack: SlackSandbox, cekura: CekuraSandbox, database_url: str, log: Path, **env: str) -> None:
+    def __init__(
+        self,
+        slack: SlackSandbox,
+        cekura: CekuraSandbox,
+        database_url: str,
+        log: Path,
+        *,
+        port_setting: str = "PORT",
+        **env: str,
+    ) -> None:
         self.slack = slack
         self.log = log
+        self.port_setting = port_setting  # what binds the probes: METRICS_PORT in Socket Mode
         self.env = {
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -83,7 +93,8 @@ class BotProcess:
         assert self.proc is None or self.proc.poll() is not None, "the previous bot is still running"
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES)}
-        env.update(self.env, PORT=str(port), PYTHONPATH=str(ROOT))
+        env.update(self.env, PYTHONPATH=str(ROOT))
+        env[self.port_setting] = str(port)
         if kill_at:
             env["CEKURA_BOT_KILL_AT"] = kill_at
         self.starts += 1

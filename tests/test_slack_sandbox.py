@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
 
 from bot.sandbox.slack import SlackSandbox
 
@@ -53,6 +54,25 @@ def test_auth_test_and_bad_tokens(slack: SlackSandbox, client: WebClient) -> Non
     assert code_of(WebClient(token="xoxb-wrong", base_url=slack.api_url).auth_test) == "invalid_auth"
     assert code_of(WebClient(base_url=slack.api_url).auth_test) == "not_authed"
     assert [c.error for c in slack.calls("auth.test")] == [None, "invalid_auth", "not_authed"]
+
+
+def test_only_the_app_token_opens_a_socket_and_it_opens_nothing_else(slack: SlackSandbox) -> None:
+    web = WebClient(base_url=slack.api_url)
+
+    def open_with(token: str) -> Callable[[], SlackResponse]:
+        return lambda: web.apps_connections_open(app_token=token)
+
+    assert code_of(open_with(slack.app_token)) == "not_allowed"  # no Socket Mode server is attached
+    slack.socket_url = "ws://127.0.0.1:9/link"
+    try:
+        first, second = open_with(slack.app_token)()["url"], open_with(slack.app_token)()["url"]
+    finally:
+        slack.socket_url = None
+    assert first.startswith("ws://127.0.0.1:9/link?ticket=") and first != second  # single-use URLs
+    assert code_of(open_with(slack.bot_token)) == "not_allowed_token_type"
+    assert code_of(open_with("xapp-wrong")) == "invalid_auth"
+    app = WebClient(token=slack.app_token, base_url=slack.api_url)
+    assert code_of(lambda: app.chat_postMessage(channel="C_GENERAL", text="hi")) == "not_allowed_token_type"
 
 
 def test_form_bodies_token_param_and_unknown_method(slack: SlackSandbox) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.sandbox.server import LoopbackServer, Request, Response
+from bot.sandbox.slack_apps import APP_METHODS
 from bot.sandbox.slack_blocks import block_errors, size_error
 from bot.sandbox.slack_chat import CHAT_METHODS, Handler
 from bot.sandbox.slack_files import FILE_METHODS, upload
@@ -57,7 +58,7 @@ __all__ = [
     "ViewRecord",
 ]
 
-METHODS: dict[str, Handler] = {**CHAT_METHODS, **FILE_METHODS, **VIEW_METHODS}
+METHODS: dict[str, Handler] = {**CHAT_METHODS, **FILE_METHODS, **VIEW_METHODS, **APP_METHODS}
 
 
 @dataclass
@@ -234,14 +235,14 @@ class SlackSandbox(SlackState):
                 return self._respond(rest, request)
         return _text(404, "not found")
 
-    def _authorize(self, request: Request, params: dict[str, Any]) -> None:
-        """Bearer header or `token` argument, as Slack accepts either."""
+    def _authorize(self, method: str, request: Request, params: dict[str, Any]) -> None:
+        """Bearer header or `token` argument, as Slack accepts either; the app-level token opens sockets only."""
         header = request.header("authorization") or ""
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else params.get("token")
         if not token:
             raise SlackError("not_authed")
-        if token != self.bot_token:
-            raise SlackError("invalid_auth")
+        if token != (self.app_token if method in APP_METHODS else self.bot_token):
+            raise SlackError("not_allowed_token_type" if token in (self.bot_token, self.app_token) else "invalid_auth")
 
     def _api(self, method: str, request: Request) -> Response:
         """One Web API call: record, authorize, inject faults, run the handler."""
@@ -250,7 +251,7 @@ class SlackSandbox(SlackState):
         try:
             params = _params(request)
             call.params = {k: v for k, v in params.items() if k != "token"}
-            self._authorize(request, params)
+            self._authorize(method, request, params)
             fault = self._take_fault(method)
             if fault is not None:
                 call.error, call.status = fault.error, fault.status

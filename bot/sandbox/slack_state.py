@@ -93,8 +93,10 @@ class SlackState:
 
     url: str = ""  # set by SlackSandbox once its port is bound
 
-    def __init__(self, *, bot_token: str, team_id: str, bot_user_id: str) -> None:
+    def __init__(self, *, bot_token: str, team_id: str, bot_user_id: str, app_token: str = "xapp-sandbox") -> None:
         self.bot_token = bot_token
+        self.app_token = app_token  # Socket Mode's app-level token: apps.connections.open only
+        self.socket_url: str | None = None  # where apps.connections.open points (a Socket Mode server's)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         # one re-entrant lock around every request: the HTTP server is threaded
