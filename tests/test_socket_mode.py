@@ -78,3 +78,20 @@ def test_a_socket_mode_bot_without_an_app_token_slack_accepts_stops_with_one_mes
     said = bot.log_text().splitlines()[-1]
     assert said.startswith("cekura-bot: Slack refused SLACK_APP_TOKEN (invalid_auth)"), said
     assert not [line for line in bot.log_text().splitlines() if " ERROR " in line or "Traceback" in line]
+
+
+def test_sigterm_mid_dashboard_post_closes_the_socket_and_still_posts_it_once(world: World) -> None:
+    slack, cekura, socket, bot = world
+    bot.env["SHUTDOWN_GRACE_SECONDS"] = "20"
+    bot.start()
+    cekura.latency = 0.4  # each widget's data takes a while: the post is in flight for seconds
+    ack = socket.command(_command(slack, "dashboard 12"))
+    assert "Fetching dashboard 12" in ack["text"], ack
+    assert bot.proc is not None
+    bot.proc.send_signal(signal.SIGTERM)
+    socket.wait_closed(5)
+    assert httpx.get(bot.url + "/readyz").status_code == 503  # draining: a load balancer stops here too
+    assert bot.proc.wait(25) == 0
+    posts = [m for m in slack.messages if m.channel == "C_GENERAL" and m.files and m.thread_ts is None]
+    assert len(posts) == 1 and sum(len(m.files) for m in slack.messages) == 12
+    assert socket.opened == 1  # closed for good, not reconnected while draining
