@@ -140,6 +140,7 @@ def _run(
         # A refused token is reported once, by the StartupError, not also by Bolt's own ERROR line.
         with slack_errors(settings.slack_api_url, token="SLACK_APP_TOKEN"), quiet(app.logger.name):
             socket_handler.connect()  # type: ignore[no-untyped-call]
+        deps.lifecycle.require("Slack socket", socket_handler.problem)
         server.socket_mode()  # the events path says so, instead of "starting" for ever
     else:
         server.serve_slack(app)

@@ -76,6 +76,13 @@ class SocketModeServer:
             if not self._changed.wait_for(lambda: not self.connections, timeout):
                 raise AssertionError(f"the bot kept its Socket Mode connection for {timeout} s")
 
+    def refresh(self) -> None:
+        """Ask the bot to reconnect, as Slack does every few hours: `disconnect`, then close this socket."""
+        with self._changed:
+            ws = self.connections[-1]
+        ws.send(json.dumps({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "sandbox"}}))
+        ws.close()
+
     def command(self, fields: dict[str, str], timeout: float = 3.0) -> dict[str, Any]:
         """Send a slash command envelope; the bot's ack payload (Slack shows it), within Slack's 3 s."""
         envelope_id = str(uuid.uuid4())

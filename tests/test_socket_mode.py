@@ -16,7 +16,7 @@ from bot.sandbox.cekura import CekuraSandbox
 from bot.sandbox.harness import SIGNING_SECRET
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.slack_driver import SlackDriver
-from tests.bot_process import BotProcess, sandboxes
+from tests.bot_process import BotProcess, sandboxes, until
 from tests.socket_mode import SocketModeServer
 
 pytestmark = pytest.mark.e2e
@@ -95,3 +95,34 @@ def test_sigterm_mid_dashboard_post_closes_the_socket_and_still_posts_it_once(wo
     posts = [m for m in slack.messages if m.channel == "C_GENERAL" and m.files and m.thread_ts is None]
     assert len(posts) == 1 and sum(len(m.files) for m in slack.messages) == 12
     assert socket.opened == 1  # closed for good, not reconnected while draining
+
+
+def test_when_slack_refreshes_the_connection_the_bot_reconnects_and_goes_on_answering(world: World) -> None:
+    slack, _, socket, bot = world
+    bot.start()
+    socket.wait_connected()
+    socket.refresh()
+    until(lambda: socket.opened == 2 and bool(socket.connections), 15, "the bot to reconnect")
+    assert [c.method for c in slack.recorded].count("apps.connections.open") == 2  # a fresh URL each time
+    ack = socket.command(_command(slack, "help"))
+    assert "/cekura dashboard" in ack["text"] or "/cekura dashboard" in str(ack.get("blocks")), ack
+    assert httpx.get(bot.url + "/readyz").text == "ready"
+
+
+def test_a_bot_that_lost_its_connection_is_not_ready_until_it_has_one_again(world: World) -> None:
+    slack, _, socket, bot = world
+    bot.start()
+    socket.wait_connected()
+    url = slack.socket_url
+    slack.socket_url = None  # apps.connections.open now fails: the bot cannot reconnect
+    socket.refresh()
+
+    def readyz() -> httpx.Response:
+        return httpx.get(bot.url + "/readyz")
+
+    until(lambda: readyz().status_code == 503, 15, "/readyz to say the socket is gone")
+    assert "Slack socket: not connected" in readyz().text
+    assert httpx.get(bot.url + "/healthz").status_code == 200  # alive: it keeps trying, no restart needed
+    slack.socket_url = url
+    until(lambda: readyz().status_code == 200, 30, "the bot to reconnect and be ready again")
+    assert "Fetching dashboard 7" in socket.command(_command(slack, "dashboard 7"))["text"]

@@ -2,7 +2,8 @@
 
 Bolt's SocketModeHandler, with what the HTTP front gives the other mode: each ack is timed into
 `cekura_bot_ack_seconds` and counted in flight for acks first (bot.ack_first), so the bot's ack
-histogram and its ordering of slow work mean the same in both modes. Nothing here is signed (the
+histogram and its ordering of slow work mean the same in both modes. /readyz also asks whether the
+connection is open: a rollout then waits until the new replica holds one. Nothing here is signed (the
 socket is Slack's own TLS connection, opened with the app-level token), so nothing is verified.
 """
 
@@ -26,6 +27,10 @@ class TimedSocketModeHandler(SocketModeHandler):
         super().__init__(app, app_token)
         self.metrics = metrics
         self.ack_first = ack_first
+
+    def problem(self) -> str | None:
+        """For /readyz: None while a connection is open; a replica without one gets no requests."""
+        return None if self.client.is_connected() else "not connected to Slack (reconnecting)"
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Dispatch one envelope to the app and send its ack; the time to the ack is observed."""
