@@ -2,8 +2,8 @@
 
 A signature is valid for Slack's 5-minute window, so anyone who captured a request could send it
 again. Each accepted request inserts its `sha256(timestamp:signature)` into `seen_requests`
-(migration 0003_hardening); the primary key makes the second insert fail, on every replica
-sharing the database. Rows are useless once the window has passed, and are pruned now and then.
+(migration 0003_hardening); the primary key turns the second insert into nothing, on every
+replica sharing the database. Rows are useless once the window has passed, and are pruned now and then.
 
     guard = ReplayGuard(deps.db)
     if not guard.first_time(stamp, signature): refuse()
@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Index, String, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, Engine, Executable, Index, String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from bot.db import Base
@@ -47,43 +46,51 @@ def _naive_utc(seconds: float) -> datetime:
 
 
 class ReplayGuard:
-    """Insert-or-fail on `seen_requests`: True the first time a (timestamp, signature) is seen."""
+    """Insert-or-skip on `seen_requests`: True the first time a (timestamp, signature) is seen."""
 
     def __init__(self, db: sessionmaker[Session], *, clock: Callable[[], float] = time.time) -> None:
+        self._engine: Engine = db.kw["bind"]
         self._db = db
         self._clock = clock
         self._next_prune = 0.0
-        engine = db.kw.get("bind")
+        # One INSERT … ON CONFLICT DO NOTHING on a bare connection: this runs on every request before
+        # its ack, and the ORM's unit of work around one row cost half the ack's CPU (and a replay's
+        # IntegrityError, on PostgreSQL, an aborted transaction).
+        self._add: Executable
+        if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            self._add = postgresql.insert(SeenRequest).on_conflict_do_nothing().returning(SeenRequest.digest)
+        else:
+            from sqlalchemy.dialects import sqlite
+
+            self._add = sqlite.insert(SeenRequest).on_conflict_do_nothing().returning(SeenRequest.digest)
         # The in-memory SQLite of tests and demos is one connection shared by every thread;
-        # transactions on it must not interleave. Other databases isolate sessions themselves.
-        self._serial = engine is not None and engine.dialect.name == "sqlite"
+        # transactions on it must not interleave. Other databases isolate connections themselves.
+        self._serial = self._engine.dialect.name == "sqlite"
         self._lock = threading.Lock()
 
     def first_time(self, timestamp: int, signature: str) -> bool:
         """Record the request; False when it was recorded before (a replay)."""
         # The verifier accepts a timestamp up to WINDOW_SECONDS from now either way, so the row
         # must outlive `timestamp + WINDOW_SECONDS`; a second's margin covers clock rounding.
-        row = SeenRequest(
-            digest=request_digest(timestamp, signature), expires_at=_naive_utc(timestamp + WINDOW_SECONDS + 1)
-        )
+        row = {
+            "digest": request_digest(timestamp, signature),
+            "expires_at": _naive_utc(timestamp + WINDOW_SECONDS + 1),
+        }
         if self._serial:
             with self._lock:
                 return self._insert(row)
         return self._insert(row)
 
-    def _insert(self, row: SeenRequest) -> bool:
-        with self._db() as session:
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return False
+    def _insert(self, row: dict[str, object]) -> bool:
+        with self._engine.begin() as connection:
+            if connection.execute(self._add, row).first() is None:
+                return False  # nothing inserted, so nothing returned: the key was there, a replay
             now = self._clock()
             if now >= self._next_prune:
                 self._next_prune = now + PRUNE_EVERY_SECONDS
-                session.execute(delete(SeenRequest).where(SeenRequest.expires_at < _naive_utc(now)))
-                session.commit()
+                connection.execute(delete(SeenRequest).where(SeenRequest.expires_at < _naive_utc(now)))
         return True
 
     def count(self) -> int:
