@@ -171,14 +171,16 @@ def _drain(settings: Settings, deps: Deps, server: BotServer, running: dict[str,
     deadline = time.monotonic() + grace
     deps.lifecycle.draining.set()  # /readyz 503 and "restarting" answers from now on
     log.info("SIGTERM: draining for up to %.0f s (SHUTDOWN_GRACE_SECONDS)", grace)
-    if running["socket"] is not None:
-        running["socket"].close()  # Slack sends the next events to the other connections
     stops: dict[str, Callable[[], Any]] = {
         "edit timers": running["periodic"].shutdown,
         "digest deliveries": running["digests"].shutdown,
         "alert evaluations": running["alerting"].shutdown,
         "commands and applies": lambda: deps.wait_idle(timeout=grace),
     }
+    if running["socket"] is not None:
+        # Slack sends the next events to the other connections. Closing can take slack_sdk's 3 s
+        # receive timeout, so it runs beside the other stops, not before them.
+        stops["Slack socket"] = running["socket"].close
     threads = {name: threading.Thread(target=fn, name=f"drain-{name}", daemon=True) for name, fn in stops.items()}
     for thread in threads.values():
         thread.start()

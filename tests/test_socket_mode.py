@@ -89,8 +89,8 @@ def test_sigterm_mid_dashboard_post_closes_the_socket_and_still_posts_it_once(wo
     assert "Fetching dashboard 12" in ack["text"], ack
     assert bot.proc is not None
     bot.proc.send_signal(signal.SIGTERM)
+    until(lambda: httpx.get(bot.url + "/readyz").status_code == 503, 2, "/readyz to turn 503")  # while it drains
     socket.wait_closed(5)
-    assert httpx.get(bot.url + "/readyz").status_code == 503  # draining: a load balancer stops here too
     assert bot.proc.wait(25) == 0
     posts = [m for m in slack.messages if m.channel == "C_GENERAL" and m.files and m.thread_ts is None]
     assert len(posts) == 1 and sum(len(m.files) for m in slack.messages) == 12

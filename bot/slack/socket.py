@@ -30,7 +30,7 @@ class TimedSocketModeHandler(SocketModeHandler):
 
     def problem(self) -> str | None:
         """For /readyz: None while a connection is open; a replica without one gets no requests."""
-        return None if self.client.is_connected() else "not connected to Slack (reconnecting)"
+        return None if self.client.is_connected() else "not connected (reconnecting)"
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         """Dispatch one envelope to the app and send its ack; the time to the ack is observed."""
