@@ -1,3 +1,3 @@
-"""Talking to Slack: verifying what it sends (`front`, `verify`), and what the bot sends it — escaped
-text (`text`), Block Kit within its limits (`shape`), messages and chart files (`post`, `upload`), all
-through one client with bounded retries (`retry`)."""
+"""Talking to Slack: taking its requests over HTTP (`front`, `verify`) or Socket Mode (`socket`), and
+what the bot sends it — escaped text (`text`), Block Kit within its limits (`shape`), messages and chart
+files (`post`, `upload`), all through one client with bounded retries (`retry`)."""
