@@ -105,9 +105,8 @@ def _status(client: httpx.Client, url: str) -> int:
         return 0
 
 
-def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str, bot: Interpreter | None = None) -> Start:
-    """Start the bot once on the SQLite file `database` (created and migrated if missing) and time it."""
-    bot = bot or checkout()
+def one_start(slack: SlackSandbox, cekura: CekuraSandbox, database: str, bot: Interpreter) -> Start:
+    """Start `bot` once on the SQLite file `database` (created and migrated if missing) and time it."""
     port = _free_port()
     env = {
         **os.environ,

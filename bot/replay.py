@@ -12,6 +12,7 @@ replica sharing the database. Rows are useless once the window has passed, and a
 from __future__ import annotations
 
 import hashlib
+import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -56,15 +57,8 @@ class ReplayGuard:
         # One INSERT … ON CONFLICT DO NOTHING on a bare connection: this runs on every request before
         # its ack, and the ORM's unit of work around one row cost half the ack's CPU (and a replay's
         # IntegrityError, on PostgreSQL, an aborted transaction).
-        self._add: Executable
-        if self._engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            self._add = postgresql.insert(SeenRequest).on_conflict_do_nothing().returning(SeenRequest.digest)
-        else:
-            from sqlalchemy.dialects import sqlite
-
-            self._add = sqlite.insert(SeenRequest).on_conflict_do_nothing().returning(SeenRequest.digest)
+        dialect = importlib.import_module(f"sqlalchemy.dialects.{self._engine.dialect.name}")  # sqlite or postgresql
+        self._add: Executable = dialect.insert(SeenRequest).on_conflict_do_nothing().returning(SeenRequest.digest)
         # The in-memory SQLite of tests and demos is one connection shared by every thread;
         # transactions on it must not interleave. Other databases isolate connections themselves.
         self._serial = self._engine.dialect.name == "sqlite"
