@@ -166,9 +166,10 @@ class LoadRun:
             f"digests at once, {self.latency * 1000:.0f} ms latency",
             "",
             f"Machine: {machine()}. Run: `python -m bench.load` on {time.strftime('%Y-%m-%d', time.gmtime())}. "
-            "Two `python -m bot.cli serve` processes share one PostgreSQL database; a round-robin HTTP proxy on "
-            "loopback, in a process of its own (bench/load_proxy.py), is the one address the signed slash "
-            "commands go to. The digests "
+            "Two `python -m bot.cli serve` processes share one PostgreSQL database; a round-robin TCP proxy on "
+            "loopback (each connection to the next replica, as a Kubernetes Service spreads them), in a process "
+            "of its own (bench/load_proxy.py), is the one address the signed slash commands go to, each on a "
+            "connection of its own from a client process on one event loop (bench/load_client.py). The digests "
             f"(each to its own channel, over {len(DASHBOARDS) * len(CONDITIONS)} dashboard × condition groups) were "
             f"subscribed before the replicas started, due at {self.slot:%H:%M} UTC, and every command was sent at "
             "that second, each from its own channel so each answer is counted where it belongs (ack body, "

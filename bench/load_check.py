@@ -88,9 +88,10 @@ def prepare_channels(slack: SlackSandbox, commands: list[Command]) -> None:
 def warm_up(proxy: ProxyProcess, slack: SlackSandbox, replicas: int) -> None:
     """One `help` per replica through the proxy (uncounted), so the load meets warm processes."""
     slack.add_channel("C_WARMUP", "warm-up", members=(slack.bot_user_id, "U_ALICE"))
-    with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack) as driver:
-        for _ in range(replicas):
+    for _ in range(replicas):  # a connection each: the proxy spreads connections, not requests
+        with SlackDriver(proxy.url + EVENTS_PATH, SIGNING_SECRET, slack) as driver:
             assert driver.command("help", channel="C_WARMUP").status == 200
+    assert sorted(proxy.per_backend()) == [1] * replicas
     proxy.clear()
 
 

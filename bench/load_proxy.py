@@ -1,18 +1,20 @@
-"""One address in front of several bot replicas: a round-robin HTTP proxy on loopback, for the load test.
+"""One address in front of several bot replicas: a round-robin TCP proxy on loopback, for the load test.
 
     with ProxyProcess(["http://127.0.0.1:3001", "http://127.0.0.1:3002"]) as proxy:
         driver = SlackDriver(proxy.url + "/slack/events", secret, slack)
         ...
         proxy.records()  # [Routed(replica index, request body, seconds the replica took), …] in order
 
-Each request goes to the next replica in turn, as a layer-7 load balancer in front of the Deployment
-would send it, over connections kept open to the replicas. It records which replica served each
-request, so the client's timings can be split per replica. Hop-by-hop headers are dropped both ways;
-the body is passed unchanged, so Slack's signature still verifies.
+Each connection goes to the next replica in turn and its bytes are relayed unchanged both ways, as a
+Kubernetes Service (kube-proxy) or a TCP load balancer spreads connections over the pods: Slack opens
+a connection per request, so that is a request each. A copy of the first request's head and body is
+kept for the record, to tell which replica got which command, and it is timed from its last byte
+sent to the replica until the replica's first byte back.
 
-It runs in a process of its own, on one asyncio event loop, as nginx or Envoy would: the threaded
-proxy it replaces accepted 200 simultaneous connections one at a time behind 200 relay threads that
-all wanted the GIL, and the client read ~1.7 s of that queue as ack time the replicas never saw.
+It runs in a process of its own, on one asyncio event loop, and parses nothing it forwards. The two
+proxies before it cost the replicas the CPU they share with it on this 2-core machine: a threaded one
+queued 200 connections behind 200 relay threads all wanting its GIL; an HTTP one (httpx on asyncio)
+took ~0.5 s of the burst to open its 200 connections, then wrote each request's head and body apart.
 """
 
 from __future__ import annotations
@@ -20,84 +22,99 @@ from __future__ import annotations
 import asyncio
 import itertools
 import multiprocessing
+import re
 from dataclasses import dataclass
-from http import HTTPStatus
 from multiprocessing.connection import Connection
 from types import TracebackType
+from urllib.parse import urlsplit
 
-import httpx
-
-HOP_BY_HOP = frozenset(
-    ("connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host")
-)
-DROPPED_ANSWER_HEADERS = HOP_BY_HOP | {"content-encoding", "content-length"}  # httpx has decoded the body
+CHUNK = 64 * 1024
+_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass
 class Routed:
-    """One forwarded request: which backend served it, what was sent, and how long the backend took."""
+    """One relayed connection: which backend served it, its first request's body, and how long the
+    backend took to start answering it."""
 
     backend: int
-    body: bytes
+    body: bytes = b""
     seconds: float = 0.0
 
 
-class _Relay:
-    """The event loop's side: read each request, forward it to the next backend, write the answer."""
+class _FirstRequest:
+    """The first request of a connection, as its bytes pass: complete once its head and body are in."""
 
-    def __init__(self, backends: list[str]) -> None:
+    def __init__(self) -> None:
+        self.seen = b""
+        self.body: bytes | None = None
+
+    def add(self, data: bytes) -> bool:
+        """Take the next bytes the client sent; True once the first request is complete."""
+        if self.body is not None:
+            return True
+        self.seen += data
+        head, found, rest = self.seen.partition(b"\r\n\r\n")
+        if not found:
+            return False
+        length = _LENGTH.search(head + b"\r\n")
+        wanted = int(length.group(1)) if length else 0
+        if len(rest) < wanted:
+            return False
+        self.body = rest[:wanted]
+        return True
+
+
+class _Relay:
+    """The event loop's side: pair each client connection with a new one to the next backend."""
+
+    def __init__(self, backends: list[tuple[str, int]]) -> None:
+        self.backends = backends
         self.routed: list[Routed] = []
         self._turn = itertools.cycle(range(len(backends)))
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-        self._clients = [httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits) for url in backends]
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """One client connection: requests in turn, kept alive until the client closes it."""
+        """One client connection, relayed to the next backend until either side closes."""
+        routed = Routed(next(self._turn))
+        self.routed.append(routed)
         try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *lines = head.decode("latin-1").split("\r\n")[:-2]
-                method, target, _version = request_line.split(" ", 2)
-                headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in lines)}
-                body = await reader.readexactly(int(headers.get("content-length") or 0))
-                writer.write(await self._forward(method, target, headers, body))
+            up_reader, up_writer = await asyncio.open_connection(*self.backends[routed.backend])
+        except OSError:  # the replica is down: the client sees its connection closed, as behind a Service
+            writer.close()
+            return
+        sent_at: list[float] = []
+        first = _FirstRequest()
+        loop = asyncio.get_running_loop()
+
+        async def upstream() -> None:
+            while data := await reader.read(CHUNK):
+                up_writer.write(data)
+                await up_writer.drain()
+                if not sent_at and first.add(data):
+                    routed.body = first.body or b""
+                    sent_at.append(loop.time())
+            up_writer.write_eof()
+
+        async def downstream() -> None:
+            while data := await up_reader.read(CHUNK):
+                if sent_at and not routed.seconds:
+                    routed.seconds = loop.time() - sent_at[0]
+                writer.write(data)
                 await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the client closed the connection: between requests, as keep-alive clients do
-        finally:
             writer.close()
 
-    async def _forward(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
-        routed = Routed(next(self._turn), body)
-        self.routed.append(routed)
-        sent = {k: v for k, v in headers.items() if k not in HOP_BY_HOP | {"content-length"}}
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         try:
-            answer = await self._clients[routed.backend].request(method, target, headers=sent, content=body)
-            status, content = answer.status_code, answer.content
-            kept = [(k, v) for k, v in answer.headers.items() if k.lower() not in DROPPED_ANSWER_HEADERS]
-        except httpx.TransportError as exc:  # the replica is down: say so, as a load balancer does
-            status, content, kept = 502, f"bad gateway: {exc!r}".encode(), [("Content-Type", "text/plain")]
+            await asyncio.gather(upstream(), downstream())
+        except (ConnectionError, OSError):
+            pass  # either side closed early: the other is closed below
         finally:
-            routed.seconds = loop.time() - started
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:  # a status code Python has no name for
-            reason = ""
-        lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in kept), f"Content-Length: {len(content)}"]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + content
-
-    async def close(self) -> None:
-        """Close the connections to the backends."""
-        for client in self._clients:
-            await client.aclose()
+            writer.close()
+            up_writer.close()
 
 
 async def _run(backends: list[str], pipe: Connection) -> None:
-    relay = _Relay(backends)
+    addresses = [(urlsplit(url).hostname or "127.0.0.1", urlsplit(url).port or 80) for url in backends]
+    relay = _Relay(addresses)
     server = await asyncio.start_server(relay.serve, "127.0.0.1", 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
     pipe.send(f"http://127.0.0.1:{port}")
@@ -109,7 +126,6 @@ async def _run(backends: list[str], pipe: Connection) -> None:
             elif asked == "clear":
                 relay.routed.clear()
                 pipe.send(None)
-    await relay.close()
 
 
 def _serve_in_child(backends: list[str], pipe: Connection) -> None:
@@ -137,18 +153,18 @@ class ProxyProcess:
         return self
 
     def records(self) -> list[Routed]:
-        """Every request forwarded so far (since the last `clear`), in order."""
+        """Every connection relayed so far (since the last `clear`), in order."""
         self._pipe.send("records")
         records: list[Routed] = self._pipe.recv()
         return records
 
     def clear(self) -> None:
-        """Forget the requests forwarded so far (a warm-up's)."""
+        """Forget the connections relayed so far (a warm-up's)."""
         self._pipe.send("clear")
         self._pipe.recv()
 
     def per_backend(self) -> list[int]:
-        """How many requests each backend was sent."""
+        """How many connections each backend was sent."""
         records = self.records()
         return [sum(1 for r in records if r.backend == i) for i in range(len(self.backends))]
 
