@@ -110,9 +110,9 @@ def fire(proxy: ProxyProcess, slack: SlackSandbox, commands: list[Command], at: 
             command.ack_text = str(answer.get("text", "")) if isinstance(answer, dict) else ack.body
     by_channel = {c.channel: c for c in commands}
     for routed in proxy.records():
-        command = by_channel.get(parse_qs(routed.body.decode()).get("channel_id", [""])[0])
-        if command is not None:
-            command.replica, command.backend_ms = routed.backend, routed.seconds * 1000
+        sent = by_channel.get(parse_qs(routed.body.decode()).get("channel_id", [""])[0])
+        if sent is not None:
+            sent.replica, sent.backend_ms = routed.backend, routed.seconds * 1000
 
 
 def _text(message: Message) -> str:

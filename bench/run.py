@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -60,8 +61,8 @@ def bench_render(rounds: int) -> list[str]:
     for kind, chart in sample_charts().items():
         for fn in (render, render_pyplot):
             fn(chart)
-        ours = statistics.median(_timed(lambda c=chart: render(c)) for _ in range(rounds))
-        base = statistics.median(_timed(lambda c=chart: render_pyplot(c)) for _ in range(rounds))
+        ours = statistics.median(_timed(partial(render, chart)) for _ in range(rounds))
+        base = statistics.median(_timed(partial(render_pyplot, chart)) for _ in range(rounds))
         lines.append(f"| {kind} | {ours * 1000:.0f} ms | {base * 1000:.0f} ms | {ours / base:.2f} |")
     return lines
 
