@@ -82,23 +82,23 @@ class _Relay:
         except OSError:  # the replica is down: the client sees its connection closed, as behind a Service
             writer.close()
             return
-        sent_at: list[float] = []
         first = _FirstRequest()
         loop = asyncio.get_running_loop()
+        sent_at: float | None = None  # when the first request's last byte went to the backend
 
         async def upstream() -> None:
+            nonlocal sent_at
             while data := await reader.read(CHUNK):
                 up_writer.write(data)
                 await up_writer.drain()
-                if not sent_at and first.add(data):
-                    routed.body = first.body or b""
-                    sent_at.append(loop.time())
+                if sent_at is None and first.add(data):
+                    routed.body, sent_at = first.body or b"", loop.time()
             up_writer.write_eof()
 
         async def downstream() -> None:
             while data := await up_reader.read(CHUNK):
-                if sent_at and not routed.seconds:
-                    routed.seconds = loop.time() - sent_at[0]
+                if sent_at is not None and not routed.seconds:
+                    routed.seconds = loop.time() - sent_at
                 writer.write(data)
                 await writer.drain()
             writer.close()

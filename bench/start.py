@@ -155,9 +155,8 @@ def floor(python: str) -> float:
 
 def compile_bytecode() -> None:
     """Compile the project's modules, as installing the wheel does (PYTHONDONTWRITEBYTECODE may be set here)."""
-    root = Path(__file__).resolve().parent.parent
     for package in ("bot", "handlers", "charts"):
-        compileall.compile_dir(root / package, quiet=1)
+        compileall.compile_dir(ROOT / package, quiet=1)
 
 
 @dataclass
@@ -180,8 +179,8 @@ def bench_start(runs: int) -> list[str]:
     ):
         each = [Runs(checkout()), Runs(installed(Path(folder)))]
         for _ in range(runs):
-            for one in each:  # interleaved, so a drift of the machine's speed touches both alike
-                database = f"{folder}/{len(one.first)}-{each.index(one)}.sqlite"
+            for index, one in enumerate(each):  # interleaved, so a drift of the machine's speed touches both alike
+                database = f"{folder}/{len(one.first)}-{index}.sqlite"
                 one.floors.append(floor(one.bot.python))
                 one.first.append(one_start(slack, cekura, database, one.bot))
                 one.again.append(one_start(slack, cekura, database, one.bot))
